@@ -1,0 +1,1 @@
+"""Authentication: SigV4 verification, credential lookup, the caller's identity."""

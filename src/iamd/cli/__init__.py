@@ -1,0 +1,1 @@
+"""The `iamd` command line: `serve`, `aws-policies`, and the `account` client."""

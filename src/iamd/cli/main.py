@@ -1,0 +1,32 @@
+"""`iamd` entry point: the click group and its subcommands."""
+
+import importlib
+
+import click
+
+from .. import __version__
+from .serve import serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="iamd")
+def cli():
+    """iamd: an AWS IAM and STS server, and an account-management client."""
+
+
+cli.add_command(serve)
+
+# Subcommand groups owned by other modules; each is optional until it lands.
+for module, name in (("iamd.cli.account", "account"), ("iamd.cli.aws_policies", "aws_policies")):
+    try:
+        cli.add_command(getattr(importlib.import_module(module), name))
+    except ImportError:
+        pass
+
+
+def main():
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The policy language: grammar, validation, evaluation, simulation. Pure functions, no I/O."""

@@ -1,0 +1,17 @@
+"""AWS wire quirks that the models do not state, kept as data in one place."""
+
+# Shapes whose string values AWS returns percent-encoded (RFC 3986); botocore unquotes
+# and JSON-decodes every member of these shapes (handlers.json_decode_policies).
+URL_ENCODED_SHAPES = frozenset({"policyDocumentType"})
+
+# The characters left as they are when percent-encoding a policy document.
+URL_ENCODE_SAFE = "-_.~"
+
+# Operations that arrive unsigned: the token or assertion in the input is the proof.
+UNSIGNED_OPERATIONS = frozenset({"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"})
+
+# Operations that any authenticated caller may call, whatever its policies say.
+ALWAYS_ALLOWED = frozenset({"GetCallerIdentity"})
+
+# Prefixes of actions that only read: they run in a read transaction.
+READ_ONLY_PREFIXES = ("Get", "List", "Simulate", "Decode")

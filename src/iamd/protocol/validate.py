@@ -1,0 +1,101 @@
+"""Check parsed input against the model's constraints, in AWS's (Coral) wording.
+
+Patterns in the models are Java regular expressions matched against the whole value;
+Python's `re` reads them as written (they use `\\uXXXX` escapes and plain classes).
+"""
+
+import re
+from functools import lru_cache
+
+from botocore.model import Shape
+
+from .errors import AWSError
+from .parser import lower_first
+
+
+# Java Unicode classes Python's `re` lacks, mapped to their nearest equivalent.
+_JAVA_CLASSES = {r"\p{L}": r"\w", r"\p{N}": r"\w", r"\p{Z}": r"\s"}
+
+
+@lru_cache(maxsize=None)
+def _pattern(pattern: str):
+    for java, py in _JAVA_CLASSES.items():
+        pattern = pattern.replace(java, py)
+    try:
+        return re.compile(pattern, re.DOTALL)
+    except re.error:
+        return None
+
+
+def _check(shape: Shape, value, path: str, errors: list[str]) -> None:
+    meta = shape.metadata
+    t = shape.type_name
+    if t == "structure":
+        for name, member in shape.members.items():
+            sub = f"{path}.{lower_first(name)}" if path else lower_first(name)
+            if name in value and value[name] is not None:
+                _check(member, value[name], sub, errors)
+            elif name in shape.required_members:
+                errors.append(f"Value null at '{sub}' failed to satisfy constraint: Member must not be null")
+        return
+    if t == "list":
+        _length(meta, len(value), value, path, errors)
+        for i, item in enumerate(value, 1):
+            _check(shape.member, item, f"{path}.{i}.member", errors)
+        return
+    if t == "map":
+        _length(meta, len(value), value, path, errors)
+        for i, (k, v) in enumerate(value.items(), 1):
+            _check(shape.key, k, f"{path}.{i}.key", errors)
+            if v is not None:
+                _check(shape.value, v, f"{path}.{i}.value", errors)
+        return
+    if t == "string":
+        _length(meta, len(value), value, path, errors)
+        enum = meta.get("enum")
+        if enum and value not in enum:
+            errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                          f"Member must satisfy enum value set: [{', '.join(enum)}]")
+        pattern = meta.get("pattern")
+        if pattern:
+            rx = _pattern(pattern)
+            if rx is not None and rx.fullmatch(value) is None:
+                errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                              f"Member must satisfy regular expression pattern: {pattern}")
+        return
+    if t in ("integer", "long", "float", "double"):
+        if "min" in meta and value < meta["min"]:
+            errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                          f"Member must have value greater than or equal to {meta['min']}")
+        if "max" in meta and value > meta["max"]:
+            errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                          f"Member must have value less than or equal to {meta['max']}")
+        return
+    if t == "blob":
+        _length(meta, len(value), "(binary)", path, errors)
+
+
+def _length(meta: dict, n: int, value, path: str, errors: list[str]) -> None:
+    shown = value if isinstance(value, str) else "[" + ", ".join(map(str, value)) + "]" \
+        if isinstance(value, list) else value
+    if "min" in meta and n < meta["min"]:
+        errors.append(f"Value '{shown}' at '{path}' failed to satisfy constraint: "
+                      f"Member must have length greater than or equal to {meta['min']}")
+    if "max" in meta and n > meta["max"]:
+        errors.append(f"Value '{shown}' at '{path}' failed to satisfy constraint: "
+                      f"Member must have length less than or equal to {meta['max']}")
+
+
+def validation_message(errors: list[str]) -> str:
+    n = len(errors)
+    head = "1 validation error detected: " if n == 1 else f"{n} validation errors detected: "
+    return head + "; ".join(errors)
+
+
+def validate_input(shape: Shape | None, value: dict, prior: list[str] = ()) -> None:
+    """Raise ValidationError listing every violated constraint."""
+    errors = list(prior)
+    if shape is not None:
+        _check(shape, value, "", errors)
+    if errors:
+        raise AWSError("ValidationError", validation_message(errors))

@@ -1,0 +1,1 @@
+"""The HTTP side: the ASGI app and its request pipeline, bootstrap, settings."""

@@ -1,0 +1,175 @@
+"""The ASGI application: the whole request pipeline, in order, in `handle`.
+
+1. routes that are not API calls (/health, /moto-api/reset)
+2. decode the form (POST body and query string)
+3. find the operation by Action and Version
+4. authenticate (SigV4) unless the operation arrives unsigned
+5. authorize (the seam in `authorize.py`)
+6. parse and validate the input against the model
+7. run the handler in one transaction
+8. serialize the output, or the error, and log one line
+"""
+
+import json
+import logging
+import sys
+import time
+import traceback
+import uuid
+
+from ..protocol.errors import COMMON_STATUS, AWSError
+from ..protocol.model import catalog
+from ..protocol.parser import parse_form, parse_input
+from ..protocol.quirks import READ_ONLY_PREFIXES, UNSIGNED_OPERATIONS
+from ..protocol.serializer import serialize_error, serialize_response
+from ..protocol.validate import validate_input
+from ..service.registry import Context, load_handlers
+from .authorize import authorize
+from .settings import Settings
+from .state import AppState
+
+MAX_BODY = 1 << 20
+log = logging.getLogger("iamd")
+access_log = logging.getLogger("iamd.access")
+
+
+class Response:
+    __slots__ = ("status", "body", "content_type", "request_id")
+
+    def __init__(self, status: int, body: bytes, content_type: str, request_id: str):
+        self.status, self.body, self.content_type, self.request_id = status, body, content_type, request_id
+
+
+class IamApp:
+    def __init__(self, state: AppState):
+        self.state = state
+        self.catalog = catalog()
+        self.handlers = load_handlers()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            return await self._lifespan(receive, send)
+        if scope["type"] != "http":
+            return
+        body, too_big = b"", False
+        more = True
+        while more:
+            msg = await receive()
+            body += msg.get("body", b"")
+            more = msg.get("more_body", False)
+            if len(body) > MAX_BODY:
+                too_big = True
+                break
+        rid = str(uuid.uuid4())
+        if too_big:
+            resp = self.error(AWSError("RequestEntityTooLarge", "Request body exceeds 1 MiB."), rid)
+        else:
+            resp = self.handle(scope, body, rid)
+        await send({"type": "http.response.start", "status": resp.status, "headers": [
+            (b"content-type", resp.content_type.encode()),
+            (b"content-length", str(len(resp.body)).encode()),
+            (b"x-amzn-requestid", rid.encode())]})
+        await send({"type": "http.response.body", "body": resp.body})
+
+    async def _lifespan(self, receive, send):
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                self.state.store.dispose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # -- the pipeline -------------------------------------------------------------------
+
+    def handle(self, scope, body: bytes, rid: str) -> Response:
+        start = time.perf_counter()
+        method, path = scope["method"], scope["path"]
+        action, caller_arn = "-", "-"
+        try:
+            if path == "/health" and method == "GET":
+                return Response(200, b'{"status":"ok"}', "application/json", rid)
+            if path == "/moto-api/reset" and method == "POST":
+                return self.reset(rid)
+            headers = _headers(scope)
+            raw_query = scope["query_string"].decode("latin-1")
+            params = parse_form(raw_query)
+            if method == "POST" and body:
+                form = parse_form(body.decode("utf-8", errors="strict"))
+                for k, v in form.items():
+                    if k in params:
+                        raise AWSError("InvalidParameterValue", f"The parameter {k} appears more than once.")
+                    params[k] = v
+            action = params.get("Action")
+            if not action:
+                raise AWSError("MissingAction", "Missing Action")
+            op = self.catalog.find(action, params.get("Version"))
+            if op is None:
+                raise AWSError("InvalidAction", f"Could not find operation {action} for version "
+                                                f"{params.get('Version', '2010-05-08')}")
+            st = self.state
+            if op.name in UNSIGNED_OPERATIONS and "authorization" not in headers:
+                caller, region = None, "us-east-1"
+            else:
+                caller, region = st.authenticator.authenticate(
+                    method, path, raw_query, params, headers, body, op.service)
+                caller_arn = caller.arn
+                authorize(caller, st.account_id, op.name, params)
+            data, type_errors = parse_input(op.input_shape, params)
+            validate_input(op.input_shape, data, type_errors)
+            handler = self.handlers.get(op.name)
+            if handler is None:
+                raise AWSError("NotImplemented", f"The operation {op.name} is not implemented by iamd yet.")
+            write = not op.name.startswith(READ_ONLY_PREFIXES)
+
+            def run(tx):
+                ctx = Context(tx, caller, st.account_id, region, rid, time.time(), st,
+                              {"account_created": st.account_created})
+                return handler(ctx, data)
+            out = st.store.run(run, write=write)
+            resp = Response(200, serialize_response(op, out, rid), "text/xml", rid)
+        except AWSError as err:
+            resp = self.error(err, rid)
+        except UnicodeDecodeError:
+            resp = self.error(AWSError("MalformedQueryString", "The request body is not valid UTF-8."), rid)
+        except Exception:  # a bug: answer 500 in the AWS envelope, keep the traceback in the log
+            log.error("request %s failed:\n%s", rid, traceback.format_exc())
+            resp = self.error(AWSError("InternalFailure", "The request processing has failed because of "
+                                       "an unknown error, exception or failure.", 500, sender=False), rid)
+        if self.state.settings.access_log:
+            access_log.info(json.dumps({
+                "rid": rid, "action": action, "caller": caller_arn, "status": resp.status,
+                "ms": round((time.perf_counter() - start) * 1000, 2)}))
+        return resp
+
+    def error(self, err: AWSError, rid: str) -> Response:
+        status = err.status or self.catalog.error_status.get(err.code) or COMMON_STATUS.get(err.code, 400)
+        return Response(status, serialize_error(err.code, err.message, rid, err.sender), "text/xml", rid)
+
+    def reset(self, rid: str) -> Response:
+        if self.state.settings.enforce:
+            return self.error(AWSError("AccessDenied", "Reset is only available with --auth off."), rid)
+        self.state.store.reset()
+        self.state.resolver.clear()
+        return Response(200, b'{"status":"ok"}', "application/json", rid)
+
+
+def _headers(scope) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in scope["headers"]:
+        name, value = k.decode("latin-1").lower(), v.decode("latin-1")
+        out[name] = f"{out[name]},{value}" if name in out else value
+    return out
+
+
+def create_app() -> IamApp:
+    """Factory used by each worker process; settings arrive through the environment."""
+    settings = Settings.from_env()
+    if settings.access_log:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+        access_log.propagate = False
+    return IamApp(AppState.open(settings))

@@ -1,0 +1,35 @@
+"""What a worker process holds for its lifetime: store, secret box, resolver, settings."""
+
+from dataclasses import dataclass
+
+from ..auth.authenticate import Authenticator
+from ..auth.credentials import CredentialResolver
+from ..store.crypto import SecretBox
+from ..store.engine import Store
+from .settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    store: Store
+    box: SecretBox
+    resolver: CredentialResolver
+    authenticator: Authenticator
+    account_id: str
+    account_created: float
+
+    @classmethod
+    def open(cls, settings: Settings) -> "AppState":
+        from sqlalchemy import select
+
+        from ..store.schema.core import accounts
+        store = Store(settings.database_url, settings.data_path)
+        box = SecretBox.load(settings.data_path)
+        row = store.run(lambda tx: tx.execute(
+            select(accounts).where(accounts.c.account_id == settings.account_id)).first()
+            if settings.account_id else tx.execute(select(accounts).order_by(accounts.c.created_at)).first(),
+            write=False)
+        resolver = CredentialResolver(store, box)
+        auth = Authenticator(resolver, row.account_id, settings.enforce)
+        return cls(settings, store, box, resolver, auth, row.account_id, row.created_at)

@@ -1,0 +1,41 @@
+"""AWS-shaped identifiers: unique ids (prefix + 17 base32 chars) and access key ids.
+
+Access key ids carry the account id in their first bytes the way AWS's do (community
+research: base32-decode after the prefix, 48 bits, account = (z & 0x7fffffffff80) >> 7),
+so GetAccessKeyInfo can answer without a lookup.
+"""
+
+import base64
+import os
+import secrets
+import string
+
+_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_SECRET_CHARS = string.ascii_letters + string.digits + "+/"
+
+
+def unique_id(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(_B32) for _ in range(17))
+
+
+def access_key_id(account_id: str, prefix: str = "AKIA") -> str:
+    z = (int(account_id) << 7) | secrets.randbits(7)
+    raw = z.to_bytes(6, "big") + os.urandom(4)
+    return prefix + base64.b32encode(raw).decode()[:16]
+
+
+def account_of_key(key_id: str) -> str | None:
+    try:
+        raw = base64.b32decode(key_id[4:] + "=" * (-len(key_id[4:]) % 8))
+    except ValueError:
+        return None
+    z = int.from_bytes(raw[:6], "big")
+    return f"{(z & 0x7FFFFFFFFF80) >> 7:012d}"
+
+
+def secret_access_key() -> str:
+    return "".join(secrets.choice(_SECRET_CHARS) for _ in range(40))
+
+
+def account_id() -> str:
+    return str(secrets.randbelow(9 * 10**11) + 10**11)

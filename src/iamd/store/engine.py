@@ -1,0 +1,143 @@
+"""Open the database, run migrations, hand out one transaction per API call.
+
+SQLite runs in WAL mode; write transactions start with BEGIN IMMEDIATE so that
+concurrent writers (several workers) queue on the database lock instead of failing to
+upgrade a read lock. PostgreSQL runs at READ COMMITTED; repositories that check a quota
+lock the owning row first (`SELECT … FOR UPDATE`), and unique indexes settle races.
+"""
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ..protocol.errors import AWSError
+from . import migrations
+
+
+class Tx:
+    """One transaction: the connection and what repositories need beside it."""
+
+    __slots__ = ("conn", "dialect", "after_commit")
+
+    def __init__(self, conn: Connection, dialect: str):
+        self.conn = conn
+        self.dialect = dialect
+        self.after_commit: list = []
+
+    def execute(self, stmt, params=None):
+        return self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)
+
+    def for_update(self, select):
+        """Lock the selected rows until commit (a no-op on SQLite, whose writers serialize)."""
+        return select.with_for_update() if self.dialect == "postgresql" else select
+
+
+def _sqlite_url(data_dir: Path) -> str:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'iamd.db'}"
+
+
+class Store:
+    def __init__(self, url: str | None, data_dir: Path):
+        self.url = url or _sqlite_url(Path(data_dir))
+        if self.url.startswith("postgresql://"):
+            self.url = "postgresql+psycopg://" + self.url[len("postgresql://"):]
+        if self.url.startswith("sqlite"):
+            self.engine = self._sqlite_engine(self.url)
+        else:
+            self.engine = create_engine(self.url, pool_size=8, max_overflow=8, pool_pre_ping=True,
+                                        isolation_level="READ COMMITTED")
+        self.dialect = self.engine.dialect.name
+
+    @staticmethod
+    def _sqlite_engine(url: str) -> Engine:
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=4, max_overflow=8)
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            mode = conn.info.get("begin_mode", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+
+    def migrate(self) -> int:
+        return migrations.upgrade(self)
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return migrations.current_version(conn)
+
+    @contextmanager
+    def transaction(self, write: bool = True):
+        """Yield a Tx; commit on success, roll back on any exception."""
+        conn = self.engine.connect()
+        try:
+            if self.dialect == "sqlite":
+                conn.info["begin_mode"] = "IMMEDIATE" if write else "DEFERRED"
+            trans = conn.begin()
+            tx = Tx(conn, self.dialect)
+            try:
+                yield tx
+            except BaseException:
+                trans.rollback()
+                raise
+            try:
+                trans.commit()
+            except IntegrityError as exc:
+                raise AWSError("ConcurrentModification",
+                               "The request was rejected because it conflicts with another "
+                               "change made at the same time.") from exc
+            for fn in tx.after_commit:
+                fn()
+        finally:
+            conn.close()
+
+    def run(self, fn, write: bool = True, retries: int = 3):
+        """Run fn(tx) in a transaction, retrying when the database reports a transient lock."""
+        for attempt in range(retries):
+            try:
+                with self.transaction(write) as tx:
+                    return fn(tx)
+            except OperationalError as exc:
+                if attempt == retries - 1 or "locked" not in str(exc).lower():
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def reset(self) -> None:
+        reset_all(self)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def reset_all(store: Store) -> None:
+    """Wipe every entity, keeping accounts and their root keys (moto's /moto-api/reset)."""
+    from sqlalchemy import delete
+
+    from .schema import load_all
+    from .schema.core import access_keys
+
+    meta = load_all()
+    with store.transaction() as tx:
+        for table in reversed(meta.sorted_tables):
+            if table.name in ("accounts", "schema_migrations"):
+                continue
+            stmt = delete(table)
+            if table is access_keys:
+                stmt = stmt.where(access_keys.c.user_id.is_not(None))
+            tx.execute(stmt)

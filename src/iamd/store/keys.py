@@ -1,0 +1,60 @@
+"""Access keys: the secret encrypted at rest; NULL user_id marks a root key."""
+
+from sqlalchemy import delete, func, insert, select, update
+
+from .schema.core import access_keys, users
+
+
+class AccessKeyRepo:
+    def __init__(self, tx, account_id: str):
+        self.tx, self.account_id = tx, account_id
+
+    def create(self, key_id: str, user_id: str | None, secret_enc: str, created_at: float,
+               status: str = "Active") -> None:
+        self.tx.execute(insert(access_keys).values(
+            access_key_id=key_id, account_id=self.account_id, user_id=user_id,
+            secret=secret_enc, status=status, created_at=created_at))
+
+    def _owner(self, user_id: str | None):
+        c = access_keys.c
+        return (c.user_id == user_id) if user_id else (c.user_id.is_(None))
+
+    def for_user(self, user_id: str | None):
+        c = access_keys.c
+        return self.tx.execute(select(access_keys).where(
+            c.account_id == self.account_id, self._owner(user_id)).order_by(c.created_at, c.access_key_id)).all()
+
+    def count_for_user(self, user_id: str | None) -> int:
+        c = access_keys.c
+        return self.tx.execute(select(func.count()).select_from(access_keys).where(
+            c.account_id == self.account_id, self._owner(user_id))).scalar()
+
+    def get(self, key_id: str):
+        c = access_keys.c
+        return self.tx.execute(select(access_keys).where(
+            c.account_id == self.account_id, c.access_key_id == key_id)).first()
+
+    def set_status(self, key_id: str, status: str) -> None:
+        self.tx.execute(update(access_keys).where(access_keys.c.access_key_id == key_id)
+                        .values(status=status))
+
+    def delete(self, key_id: str) -> None:
+        self.tx.execute(delete(access_keys).where(access_keys.c.access_key_id == key_id))
+
+    def delete_for_user(self, user_id: str) -> None:
+        self.tx.execute(delete(access_keys).where(access_keys.c.user_id == user_id))
+
+
+def lookup_key(tx, key_id: str):
+    """The key with its owner's name and path, across accounts (authentication)."""
+    c, u = access_keys.c, users.c
+    stmt = (select(c.access_key_id, c.account_id, c.user_id, c.secret, c.status,
+                   c.last_used_at, u.name, u.path)
+            .select_from(access_keys.outerjoin(users, u.user_id == c.user_id))
+            .where(c.access_key_id == key_id))
+    return tx.execute(stmt).first()
+
+
+def record_use(tx, key_id: str, at: float, region: str, service: str) -> None:
+    tx.execute(update(access_keys).where(access_keys.c.access_key_id == key_id).values(
+        last_used_at=at, last_used_region=region, last_used_service=service))

@@ -1,0 +1,57 @@
+"""Marker/MaxItems pagination pushed down into SQL.
+
+A marker is the opaque, base64-encoded sort key of the last item returned; the next page
+is `WHERE sort_key > marker ORDER BY sort_key LIMIT max_items + 1`, so pages never drop
+or repeat an item while other rows come and go between calls.
+"""
+
+import base64
+import json
+
+from sqlalchemy import tuple_
+
+from ..protocol.errors import AWSError
+
+DEFAULT_MAX_ITEMS = 100
+
+
+def encode_marker(key) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_marker(marker: str):
+    try:
+        return json.loads(base64.urlsafe_b64decode(marker.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise AWSError("InvalidInput", "Invalid Marker.") from None
+
+
+def page(tx, stmt, sort_cols, marker: str | None, max_items: int | None, key_of=None):
+    """Run `stmt` ordered by `sort_cols` from after `marker`; return (rows, next_marker).
+
+    `key_of(row)` gives the sort key of a row as a list (default: the sort columns' values).
+    """
+    limit = max_items or DEFAULT_MAX_ITEMS
+    if marker:
+        after = decode_marker(marker)
+        if not isinstance(after, list) or len(after) != len(sort_cols):
+            raise AWSError("InvalidInput", "Invalid Marker.")
+        if len(sort_cols) == 1:
+            stmt = stmt.where(sort_cols[0] > after[0])
+        else:
+            stmt = stmt.where(tuple_(*sort_cols) > tuple_(*after))
+    rows = tx.execute(stmt.order_by(*sort_cols).limit(limit + 1)).all()
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    key = key_of(last) if key_of else [getattr(last, c.key) for c in sort_cols]
+    return rows, encode_marker(key)
+
+
+def listing(items: list, next_marker: str | None, field: str) -> dict:
+    """The output members every List* shares."""
+    out = {field: items, "IsTruncated": next_marker is not None}
+    if next_marker:
+        out["Marker"] = next_marker
+    return out

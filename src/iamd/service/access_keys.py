@@ -5,10 +5,9 @@ from ..store.keys import AccessKeyRepo
 from ..store.users import UserRepo
 from .dependents import user_dependent
 from .ids import access_key_id, secret_access_key
+from .quotas import quota
 from .registry import operation
 from .users import require_user
-
-KEYS_PER_USER = 2
 
 
 def _owner(ctx, p, lock=False):
@@ -34,8 +33,9 @@ def _key_of(ctx, p):
 def create_access_key(ctx, p):
     user_id, name = _owner(ctx, p, lock=True)
     repo = AccessKeyRepo(ctx.tx, ctx.account_id)
-    if repo.count_for_user(user_id) >= KEYS_PER_USER:
-        raise limit_exceeded(f"Cannot exceed quota for AccessKeysPerUser: {KEYS_PER_USER}")
+    limit = quota(ctx, "AccessKeysPerUserQuota")
+    if repo.count_for_user(user_id) >= limit:
+        raise limit_exceeded(f"Cannot exceed quota for AccessKeysPerUser: {limit}")
     key_id, secret = access_key_id(ctx.account_id), secret_access_key()
     repo.create(key_id, user_id, ctx.app.box.encrypt(secret), ctx.now)
     return {"AccessKey": {"UserName": name or ctx.account_id, "AccessKeyId": key_id,

@@ -7,10 +7,9 @@ from ..store.tags import TagRepo
 from ..store.users import UserRepo
 from . import ids
 from .dependents import user_dependents
+from .quotas import quota
 from .registry import operation
 from .tags import add_tags, check_new_tags, paged_tags, remove_tags
-
-USERS_QUOTA = 5000
 
 
 def user_shape(ctx, row, tags: list | None = None) -> dict:
@@ -38,8 +37,8 @@ def create_user(ctx, p):
     repo = UserRepo(ctx.tx, ctx.account_id)
     tags = p.get("Tags", [])
     check_new_tags(tags)
-    if repo.count() >= USERS_QUOTA:
-        raise limit_exceeded(f"Cannot exceed quota for UsersPerAccount: {USERS_QUOTA}")
+    if repo.count() >= quota(ctx, "UsersQuota"):
+        raise limit_exceeded(f"Cannot exceed quota for UsersPerAccount: {quota(ctx, 'UsersQuota')}")
     boundary = p.get("PermissionsBoundary")
     if boundary and ctx.extra.get("check_policy_arn"):
         ctx.extra["check_policy_arn"](ctx, boundary)

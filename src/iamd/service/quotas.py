@@ -1,0 +1,54 @@
+"""AWS's default IAM quotas, as data. An account may override them in accounts.settings
+(JSON `{"quotas": {"UsersQuota": 10000}}`); `quota(ctx, key)` reads the effective value.
+
+Keys follow GetAccountSummary's SummaryMap where it has one.
+"""
+
+import json
+
+from sqlalchemy import select
+
+from ..store.schema.core import accounts
+
+DEFAULTS = {
+    "UsersQuota": 5000,
+    "GroupsQuota": 300,
+    "RolesQuota": 1000,
+    "InstanceProfilesQuota": 1000,
+    "PoliciesQuota": 1500,
+    "PolicySizeQuota": 6144,
+    "PolicyVersionsInUseQuota": 10000,
+    "VersionsPerPolicyQuota": 5,
+    "UserPolicySizeQuota": 2048,
+    "GroupPolicySizeQuota": 5120,
+    "RolePolicySizeQuota": 10240,
+    "AssumeRolePolicySizeQuota": 2048,
+    "GroupsPerUserQuota": 10,
+    "AttachedPoliciesPerUserQuota": 10,
+    "AttachedPoliciesPerGroupQuota": 10,
+    "AttachedPoliciesPerRoleQuota": 10,
+    "AccessKeysPerUserQuota": 2,
+    "SigningCertificatesPerUserQuota": 2,
+    "ServerCertificatesQuota": 20,
+    "MFADevicesQuota": 5000,
+    "MFADevicesPerUserQuota": 8,
+    "SSHPublicKeysPerUserQuota": 5,
+    "ProvidersQuota": 100,
+    "GlobalEndpointTokenVersion": 1,
+    "InstanceProfileRolesQuota": 1,
+    "OpenIdConnectClientIdsQuota": 100,
+    "TagsPerEntityQuota": 50,
+}
+
+
+def account_quotas(tx, account_id: str) -> dict:
+    raw = tx.execute(select(accounts.c.settings).where(accounts.c.account_id == account_id)).scalar()
+    overrides = json.loads(raw or "{}").get("quotas", {})
+    return {**DEFAULTS, **overrides}
+
+
+def quota(ctx, key: str) -> int:
+    cache = ctx.extra.setdefault("quotas", None)
+    if cache is None:
+        cache = ctx.extra["quotas"] = account_quotas(ctx.tx, ctx.account_id)
+    return cache[key]

@@ -15,14 +15,15 @@ from ..store.keys import lookup_key, record_use
 from .principal import Principal, root_principal, user_principal
 
 TTL = 0.5
+MAX_CACHED = 10_000
 LAST_USED_SPAN = 15 * 60
 INVALID_TOKEN = "The security token included in the request is invalid"
 
 
 @dataclass(slots=True)
 class Credential:
-    secret: str
-    principal: Principal
+    secret: str | None
+    principal: Principal | None  # None: no such key, or not Active (cached like a hit)
     fetched: float
     last_used: float | None
 
@@ -35,21 +36,32 @@ class CredentialResolver:
 
     def resolve(self, key_id: str, now: float) -> Credential:
         cred = self._cache.get(key_id)
-        if cred is not None and now - cred.fetched < TTL:
-            return cred
-        row = self.store.run(lambda tx: lookup_key(tx, key_id), write=False)
-        if row is None or row.status != "Active":
-            self._cache.pop(key_id, None)
+        if cred is None and not (key_id.isascii() and key_id.isalnum() and len(key_id) <= 128):
+            raise AWSError("InvalidClientTokenId", INVALID_TOKEN)  # cannot name a key: no query
+        if cred is None or now - cred.fetched >= TTL:
+            cred = self._fetch(key_id, now, cred)
+        if cred.principal is None:
             raise AWSError("InvalidClientTokenId", INVALID_TOKEN)
-        if row.user_id is None:
-            principal = root_principal(row.account_id, key_id)
+        return cred
+
+    def _fetch(self, key_id: str, now: float, old: Credential | None) -> Credential:
+        row = self.store.run(lambda tx: lookup_key(tx, key_id), write=False)
+        if len(self._cache) >= MAX_CACHED:
+            self._cache.clear()  # a flood of made-up key ids must not grow memory
+        if row is None or row.status != "Active":
+            # Unknown keys are remembered too, so a client with made-up credentials (as
+            # with `--auth off`) costs no query per request.
+            cred = Credential(None, None, now, None)
         else:
-            principal = user_principal(row.account_id, row.user_id, row.path, row.name, key_id)
-        secret = cred.secret if cred is not None else self.box.decrypt(row.secret)
-        last = row.last_used_at
-        if cred is not None and cred.last_used and (last is None or cred.last_used > last):
-            last = cred.last_used
-        cred = Credential(secret, principal, now, last)
+            if row.user_id is None:
+                principal = root_principal(row.account_id, key_id)
+            else:
+                principal = user_principal(row.account_id, row.user_id, row.path, row.name, key_id)
+            secret = old.secret if old is not None and old.secret else self.box.decrypt(row.secret)
+            last = row.last_used_at
+            if old is not None and old.last_used and (last is None or old.last_used > last):
+                last = old.last_used
+            cred = Credential(secret, principal, now, last)
         self._cache[key_id] = cred
         return cred
 
@@ -66,4 +78,5 @@ class CredentialResolver:
             if cred.last_used is not None and now - cred.last_used < LAST_USED_SPAN:
                 return
             cred.last_used = now
-        self.store.run(lambda tx: record_use(tx, key_id, now, region, service))
+        # the scope's region is whatever the client says; the column holds 64 characters
+        self.store.run(lambda tx: record_use(tx, key_id, now, region[:64], service[:64]))

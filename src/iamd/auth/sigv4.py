@@ -5,12 +5,16 @@ header as sent) and compares signatures in constant time. The derived signing ke
 cached per (secret, date, region, service), so a request costs two HMACs and two hashes.
 """
 
+import calendar
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote_to_bytes
+
+from botocore.utils import normalize_url_path
 
 from ..protocol.errors import AWSError
 
@@ -18,6 +22,8 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 SKEW_SECONDS = 15 * 60
 MAX_EXPIRES = 604800
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+_SPLIT = re.compile(r"[,\s]+")
 
 SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you "
                       "provided. Check your AWS Secret Access Key and signing method. Consult "
@@ -42,50 +48,64 @@ def _incomplete(msg: str) -> AWSError:
     return AWSError("IncompleteSignature", msg)
 
 
+def _header_parts(auth: str, has_date: bool) -> tuple[str, str, str]:
+    """Credential, SignedHeaders and Signature from an Authorization header, in AWS's words.
+
+    A header that is not `AWS4-HMAC-SHA256 k=v, …` (SigV2, Basic, a bare token) is read
+    as one with no parameters, which is how AWS words its refusal.
+    """
+    algo, _, rest = auth.strip().partition(" ")
+    parts: dict[str, str] = {}
+    if algo == ALGORITHM:
+        for token in _SPLIT.split(rest.strip()):
+            if not token:
+                continue
+            k, eq, v = token.partition("=")
+            if not eq:
+                raise _incomplete(f"'{token}' not a valid key=value pair (missing equal-sign) in "
+                                  f"Authorization header: '{auth}'.")
+            parts[k] = v
+    problems = [f"Authorization header requires '{k}' parameter." for k in
+                ("Credential", "Signature", "SignedHeaders") if not parts.get(k)]
+    if not has_date:
+        problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a "
+                        "'Date' header.")
+    if problems:
+        raise _incomplete(" ".join(problems) + f" Authorization={auth}")
+    return parts["Credential"], parts["SignedHeaders"], parts["Signature"]
+
+
 def extract(headers: dict[str, str], query: dict[str, str]) -> SignedRequest:
     """Read the signature's parts from the Authorization header or the query string."""
     auth = headers.get("authorization")
-    if auth is not None and "X-Amz-Signature" in query:
+    if auth is not None and ("X-Amz-Signature" in query or "X-Amz-Algorithm" in query):
         raise _incomplete("Only one auth mechanism allowed; only the X-Amz-Algorithm query "
                           "parameter or the Authorization header should be specified")
     if auth is not None:
-        algo, _, rest = auth.strip().partition(" ")
-        if algo != ALGORITHM:
-            raise _incomplete(f"Unsupported AWS 'algorithm': '{algo}'")
-        parts = {}
-        for item in rest.split(","):
-            k, eq, v = item.strip().partition("=")
-            if eq:
-                parts[k] = v
-        missing = [k for k in ("Credential", "SignedHeaders", "Signature") if k not in parts]
-        if missing:
-            raise _incomplete(f"Authorization header requires '{missing[0]}' parameter. "
-                              f"Authorization={auth}")
-        credential, signed, signature = parts["Credential"], parts["SignedHeaders"], parts["Signature"]
         amz_date = headers.get("x-amz-date")
         if amz_date is None and "date" in headers:
-            amz_date = _http_date_to_amz(headers["date"])
-        if amz_date is None:
-            raise _incomplete("Authorization header requires existence of either a 'X-Amz-Date' "
-                              "or a 'Date' header.")
+            amz_date = _http_date_to_amz(headers["date"]) or headers["date"]
+        credential, signed, signature = _header_parts(auth, amz_date is not None)
         token = headers.get("x-amz-security-token")
         presigned, expires = False, None
     else:
-        if query.get("X-Amz-Algorithm") != ALGORITHM:
-            raise _incomplete(f"Unsupported AWS 'algorithm': '{query.get('X-Amz-Algorithm')}'")
-        for k in ("X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Date"):
-            if k not in query:
-                raise _incomplete(f"AWS query-string parameters must include '{k}'.")
+        for k in ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",
+                  "X-Amz-Signature"):
+            if not query.get(k):
+                raise _incomplete(f"AWS query-string parameters must include '{k}'. Re-examine the "
+                                  f"query-string parameters.")
+        if query["X-Amz-Algorithm"] != ALGORITHM:
+            raise _incomplete(f"Unsupported AWS 'algorithm': '{query['X-Amz-Algorithm']}'. "
+                              f"Supported: '{ALGORITHM}'.")
         credential, signed = query["X-Amz-Credential"], query["X-Amz-SignedHeaders"]
         signature, amz_date = query["X-Amz-Signature"], query["X-Amz-Date"]
         token = query.get("X-Amz-Security-Token")
         presigned = True
-        try:
-            expires = int(query.get("X-Amz-Expires", "3600"))
-        except ValueError:
-            raise _incomplete("X-Amz-Expires must be a number of seconds") from None
-        if not 0 <= expires <= MAX_EXPIRES:
-            raise _incomplete(f"X-Amz-Expires must be between 0 and {MAX_EXPIRES} seconds")
+        raw = query.get("X-Amz-Expires", "3600")
+        if not raw.isdigit() or int(raw) > MAX_EXPIRES:
+            raise _incomplete(f"X-Amz-Expires must be a whole number of seconds between 0 and "
+                              f"{MAX_EXPIRES}, not '{raw}'.")
+        expires = int(raw)
     scope = credential.split("/")
     if len(scope) != 5:
         raise _incomplete(f"Credential should be scoped to a valid region, service and date. "
@@ -96,7 +116,8 @@ def extract(headers: dict[str, str], query: dict[str, str]) -> SignedRequest:
                        "Credential should be scoped with a valid terminator: 'aws4_request', "
                        f"not '{term}'.")
     if len(amz_date) != 16 or amz_date[8] != "T" or not amz_date.endswith("Z"):
-        raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'.")
+        raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See "
+                          f"http://en.wikipedia.org/wiki/ISO_8601")
     if amz_date[:8] != date:
         raise AWSError("SignatureDoesNotMatch",
                        f"Date in Credential scope does not match YYYYMMDD from ISO-8601 "
@@ -104,6 +125,25 @@ def extract(headers: dict[str, str], query: dict[str, str]) -> SignedRequest:
                        f"ISO-8601 string '{amz_date}'.")
     return SignedRequest(key_id, date, region, service, amz_date,
                          signed.lower().split(";"), signature, token, presigned, expires)
+
+
+_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
+
+
+def credential_hint(headers: dict[str, str], query: dict[str, str]) -> tuple[str, str, str] | None:
+    """Best-effort (access key id, region, service) from a request, however malformed its
+    signature: `--auth off` acts as the key's owner without checking anything."""
+    cred = query.get("X-Amz-Credential")
+    if cred is None:
+        m = _CREDENTIAL.search(headers.get("authorization", ""))
+        if m is None:
+            return None
+        cred = m.group(1)
+    parts = cred.split("/")
+    if not parts[0]:
+        return None
+    parts += [""] * (4 - len(parts))
+    return parts[0], parts[2] or "us-east-1", parts[3] or "iam"
 
 
 def _http_date_to_amz(value: str) -> str | None:
@@ -118,9 +158,17 @@ def _fmt(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
+def amz_date_seconds(value: str) -> float:
+    """Epoch seconds of `YYYYMMDDTHHMMSSZ`; strptime costs more than the whole HMAC."""
+    if len(value) != 16 or value[8] != "T" or value[15] != "Z" or not (value[:8] + value[9:15]).isdigit():
+        raise ValueError(value)
+    return float(calendar.timegm((int(value[0:4]), int(value[4:6]), int(value[6:8]),
+                                  int(value[9:11]), int(value[11:13]), int(value[13:15]), 0, 0, 0)))
+
+
 def check_clock(sr: SignedRequest, now: float) -> None:
     try:
-        t = datetime.strptime(sr.amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+        t = amz_date_seconds(sr.amz_date)
     except ValueError:
         raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{sr.amz_date}'.") from None
     if sr.presigned:
@@ -150,8 +198,10 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return hmac.digest(k, b"aws4_request", "sha256")
 
 
-def _uri_encode(s: str) -> str:
-    return quote(s, safe="-_.~")
+def _uri_encode(raw: str) -> str:
+    """Percent-decode (a `+` is a space, as the form parser reads it) and re-encode the
+    bytes with only the unreserved set left bare, so any spelling of a value signs alike."""
+    return quote(unquote_to_bytes(raw.replace("+", " ")), safe="-_.~")
 
 
 def canonical_query(raw_query: str, drop_signature: bool) -> str:
@@ -162,16 +212,31 @@ def canonical_query(raw_query: str, drop_signature: bool) -> str:
         if not item:
             continue
         k, _, v = item.partition("=")
-        k, v = unquote(k.replace("+", " ")), unquote(v.replace("+", " "))
+        k = _uri_encode(k)
         if drop_signature and k == "X-Amz-Signature":
             continue
-        pairs.append((_uri_encode(k), _uri_encode(v)))
+        pairs.append((k, _uri_encode(v)))
     pairs.sort()
     return "&".join(f"{k}={v}" for k, v in pairs)
 
 
-def _canonical_path(path: str) -> str:
-    return quote(path or "/", safe="/~")
+def canonical_path(raw_path: str) -> str:
+    """The path as received, dot segments and repeated slashes removed, encoded once more:
+    SigV4 for every service but S3 encodes the (already encoded) path a second time."""
+    return quote(normalize_url_path(raw_path), safe="/~")
+
+
+def payload_hash(headers: dict[str, str], body: bytes) -> str:
+    """The payload hash the signature covers: always the body as received, so a body
+    cannot be swapped under a valid signature (an unsigned payload is only allowed empty)."""
+    claimed = headers.get("x-amz-content-sha256")
+    if claimed == UNSIGNED_PAYLOAD and not body:
+        return UNSIGNED_PAYLOAD
+    actual = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
+    if claimed is not None and claimed != actual:
+        raise AWSError("XAmzContentSHA256Mismatch",
+                       "The provided 'x-amz-content-sha256' header does not match what was computed.")
+    return actual
 
 
 def expected_signature(sr: SignedRequest, secret: str, method: str, path: str, raw_query: str,
@@ -182,13 +247,8 @@ def expected_signature(sr: SignedRequest, secret: str, method: str, path: str, r
         if value is None:
             raise AWSError("SignatureDoesNotMatch", SIGNATURE_MISMATCH)
         lines.append(f"{name}:{' '.join(value.split())}\n")
-    if sr.presigned:
-        payload_hash = "UNSIGNED-PAYLOAD" if headers.get("x-amz-content-sha256") == "UNSIGNED-PAYLOAD" \
-            else EMPTY_SHA256 if not body else hashlib.sha256(body).hexdigest()
-    else:
-        payload_hash = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
-    creq = "\n".join((method, _canonical_path(path), canonical_query(raw_query, sr.presigned),
-                      "".join(lines), ";".join(sr.signed_headers), payload_hash))
+    creq = "\n".join((method, canonical_path(path), canonical_query(raw_query, sr.presigned),
+                      "".join(lines), ";".join(sr.signed_headers), payload_hash(headers, body)))
     scope = f"{sr.date}/{sr.region}/{sr.service}/aws4_request"
     sts = f"{ALGORITHM}\n{sr.amz_date}\n{scope}\n{hashlib.sha256(creq.encode()).hexdigest()}"
     key = signing_key(secret, sr.date, sr.region, sr.service)
@@ -200,5 +260,6 @@ def verify(sr: SignedRequest, secret: str, method: str, path: str, raw_query: st
     if "host" not in sr.signed_headers:
         raise AWSError("SignatureDoesNotMatch", "'Host' must be a 'SignedHeader' in the AWS Authorization.")
     want = expected_signature(sr, secret, method, path, raw_query, headers, body)
-    if not hmac.compare_digest(want, sr.signature):
+    # bytes, not str: compare_digest refuses non-ASCII text, and a signature is untrusted input
+    if not hmac.compare_digest(want.encode(), sr.signature.encode("utf-8", "surrogatepass")):
         raise AWSError("SignatureDoesNotMatch", SIGNATURE_MISMATCH)

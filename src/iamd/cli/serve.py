@@ -1,5 +1,6 @@
 """`iamd serve`: bootstrap the store, say what is running, start the ASGI workers."""
 
+import signal
 import sys
 
 import click
@@ -7,49 +8,80 @@ import click
 from .. import __version__
 
 
+def _storage(store, data_path) -> str:
+    if store.dialect == "sqlite":
+        return f"sqlite ({data_path / 'iamd.db'})"
+    from sqlalchemy.engine import make_url
+    url = make_url(store.url)
+    return f"postgresql ({url.username or ''}@{url.host or 'localhost'}:{url.port or 5432}/{url.database})"
+
+
+def _exit_quietly_after_shutdown() -> None:
+    """uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal with the
+    handlers that were there before it: these make that an orderly exit (0 for SIGTERM,
+    as service managers expect; 130 for Ctrl-C), not a death by signal or a traceback."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+
+
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8777, show_default=True, type=int)
-@click.option("--data-dir", default="./iamd-data", show_default=True, type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="listen address")
+@click.option("--port", default=8777, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--data-dir", default="./iamd-data", show_default=True, type=click.Path(file_okay=False),
+              help="SQLite database, master key, root credentials")
 @click.option("--database-url", default=None, envvar="IAMD_DATABASE_URL",
-              help="postgresql://… (default: SQLite in the data dir)")
+              help="postgresql://user@host:5432/db (default: SQLite in the data dir)")
 @click.option("--account-id", default=None, help="12-digit account id (default: kept in the store, random at first start)")
 @click.option("--auth", type=click.Choice(["enforce", "off"]), default="enforce", show_default=True,
               help="'off' checks no signature: a test double, insecure")
-@click.option("--workers", default=1, show_default=True, type=int)
-@click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="worker processes")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="one JSON line per request on stderr")
 def serve(host, port, data_dir, database_url, account_id, auth, workers, access_log):
     """Run the IAM/STS server."""
     import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from ..server.bootstrap import bootstrap
+    from ..server.bootstrap import BootError, bootstrap
     from ..server.settings import Settings
     from ..store.crypto import SecretBox
     from ..store.engine import Store
 
     if account_id is not None and not (account_id.isdigit() and len(account_id) == 12):
         raise click.BadParameter("must be 12 digits", param_hint="--account-id")
+    if database_url is not None and not database_url.startswith(("postgresql://", "postgresql+psycopg://",
+                                                                 "sqlite:///")):
+        raise click.BadParameter("expected postgresql://user@host:port/db", param_hint="--database-url")
     settings = Settings(host, port, data_dir, database_url, account_id, auth, workers, access_log)
-    store = Store(database_url, settings.data_path)
     box = SecretBox.load(settings.data_path)
-    info = bootstrap(store, box, account_id, settings.data_path)
-    store.dispose()
+    store = None
+    try:
+        store = Store(database_url, settings.data_path)
+        info = bootstrap(store, box, account_id, settings.data_path)
+    except BootError as exc:
+        raise click.ClickException(str(exc)) from None
+    except SQLAlchemyError as exc:  # the database cannot be reached or read: say so, no traceback
+        raise click.ClickException(f"cannot open the store: {exc}") from None
+    finally:
+        if store is not None:
+            store.dispose()
     settings.account_id = info.account_id
-    engine = "postgresql" if store.dialect == "postgresql" else f"sqlite ({settings.data_path / 'iamd.db'})"
     say = lambda msg: click.echo(f"iamd: {msg}", err=True)  # noqa: E731
     say(f"version {__version__}")
     say(f"listening on http://{host}:{port} with {workers} worker(s)")
-    say(f"storage: {engine}, schema version {info.schema_version}")
+    say(f"storage: {_storage(store, settings.data_path)}, schema version {info.schema_version}")
     say(f"account: {info.account_id}")
     if settings.enforce:
         say("auth: enforce (SigV4 signatures verified)")
     else:
-        say("auth: OFF — signatures are NOT checked; any caller acts as root. Insecure: for tests only.")
+        say("auth: OFF, INSECURE: no signature is checked; a known access key acts as its owner, "
+            "any other as the account root; POST /moto-api/reset wipes all state. For tests only.")
     say(f"root credentials: {info.root_key_source}")
     if info.credentials_path:
         say(f"  export AWS_SHARED_CREDENTIALS_FILE={info.credentials_path}")
     sys.stderr.flush()
     settings.export()
+    _exit_quietly_after_shutdown()
     uvicorn.run("iamd.server.app:create_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", log_level="warning", access_log=False,
                 timeout_graceful_shutdown=10)

@@ -1,7 +1,8 @@
 """Check parsed input against the model's constraints, in AWS's (Coral) wording.
 
 Patterns in the models are Java regular expressions matched against the whole value;
-Python's `re` reads them as written (they use `\\uXXXX` escapes and plain classes).
+`javaregex.translate` gives them their Java meaning (ASCII `\\w`, Unicode `\\p{L}`).
+Lengths count code points, as Smithy's length trait defines them.
 """
 
 import re
@@ -10,20 +11,15 @@ from functools import lru_cache
 from botocore.model import Shape
 
 from .errors import AWSError
+from .javaregex import translate
 from .parser import lower_first
-
-
-# Java Unicode classes Python's `re` lacks, mapped to their nearest equivalent.
-_JAVA_CLASSES = {r"\p{L}": r"\w", r"\p{N}": r"\w", r"\p{Z}": r"\s"}
 
 
 @lru_cache(maxsize=None)
 def _pattern(pattern: str):
-    for java, py in _JAVA_CLASSES.items():
-        pattern = pattern.replace(java, py)
     try:
-        return re.compile(pattern, re.DOTALL)
-    except re.error:
+        return re.compile(translate(pattern))
+    except (re.error, ValueError):
         return None
 
 
@@ -33,20 +29,23 @@ def _check(shape: Shape, value, path: str, errors: list[str]) -> None:
     if t == "structure":
         for name, member in shape.members.items():
             sub = f"{path}.{lower_first(name)}" if path else lower_first(name)
-            if name in value and value[name] is not None:
-                _check(member, value[name], sub, errors)
+            v = value.get(name)
+            if v is not None:
+                _check(member, v, sub, errors)
             elif name in shape.required_members:
                 errors.append(f"Value null at '{sub}' failed to satisfy constraint: Member must not be null")
         return
     if t == "list":
         _length(meta, len(value), value, path, errors)
         for i, item in enumerate(value, 1):
-            _check(shape.member, item, f"{path}.{i}.member", errors)
+            if item is not None:
+                _check(shape.member, item, f"{path}.{i}.member", errors)
         return
     if t == "map":
         _length(meta, len(value), value, path, errors)
         for i, (k, v) in enumerate(value.items(), 1):
-            _check(shape.key, k, f"{path}.{i}.key", errors)
+            if k is not None:
+                _check(shape.key, k, f"{path}.{i}.key", errors)
             if v is not None:
                 _check(shape.value, v, f"{path}.{i}.value", errors)
         return

@@ -12,6 +12,7 @@
 
 import json
 import logging
+import os
 import sys
 import time
 import traceback
@@ -45,6 +46,7 @@ class IamApp:
         self.state = state
         self.catalog = catalog()
         self.handlers = load_handlers()
+        self.pid = os.getpid()  # tells the workers apart in the access log
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -62,7 +64,8 @@ class IamApp:
                 break
         rid = str(uuid.uuid4())
         if too_big:
-            resp = self.error(AWSError("RequestEntityTooLarge", "Request body exceeds 1 MiB."), rid)
+            resp = self.logged(self.error(AWSError("RequestEntityTooLarge", "Request body exceeds 1 MiB."),
+                                          rid), "-", "-", time.perf_counter())
         else:
             resp = self.handle(scope, body, rid)
         await send({"type": "http.response.start", "status": resp.status, "headers": [
@@ -89,21 +92,22 @@ class IamApp:
         action, caller_arn = "-", "-"
         try:
             if path == "/health" and method == "GET":
-                return Response(200, b'{"status":"ok"}', "application/json", rid)
+                return self.logged(Response(200, b'{"status":"ok"}', "application/json", rid),
+                                   "health", "-", start)
             if path == "/moto-api/reset" and method == "POST":
-                return self.reset(rid)
+                return self.logged(self.reset(rid), "moto-api/reset", "-", start)
             headers = _headers(scope)
             raw_query = scope["query_string"].decode("latin-1")
-            params = parse_form(raw_query)
+            params = parse_form(raw_query) if raw_query else {}
             if method == "POST" and body:
                 form = parse_form(body.decode("utf-8", errors="strict"))
                 for k, v in form.items():
                     if k in params:
                         raise AWSError("InvalidParameterValue", f"The parameter {k} appears more than once.")
                     params[k] = v
-            action = params.get("Action")
-            if not action:
+            if not params.get("Action"):
                 raise AWSError("MissingAction", "Missing Action")
+            action = params["Action"]
             op = self.catalog.find(action, params.get("Version"))
             if op is None:
                 raise AWSError("InvalidAction", f"Could not find operation {action} for version "
@@ -113,14 +117,16 @@ class IamApp:
                 caller, region = None, "us-east-1"
             else:
                 caller, region = st.authenticator.authenticate(
-                    method, path, raw_query, params, headers, body, op.service)
+                    method, (scope.get("raw_path") or b"/").decode("latin-1"), raw_query, params,
+                    headers, body, op.service)
                 caller_arn = caller.arn
                 authorize(caller, st.account_id, op.name, params)
             data, type_errors = parse_input(op.input_shape, params)
             validate_input(op.input_shape, data, type_errors)
             handler = self.handlers.get(op.name)
             if handler is None:
-                raise AWSError("NotImplemented", f"The operation {op.name} is not implemented by iamd yet.")
+                raise AWSError("NotImplemented", f"The operation {op.name} is not implemented by iamd yet.",
+                               sender=False)
             write = not op.name.startswith(READ_ONLY_PREFIXES)
 
             def run(tx):
@@ -137,10 +143,14 @@ class IamApp:
             log.error("request %s failed:\n%s", rid, traceback.format_exc())
             resp = self.error(AWSError("InternalFailure", "The request processing has failed because of "
                                        "an unknown error, exception or failure.", 500, sender=False), rid)
+        return self.logged(resp, action, caller_arn, start)
+
+    def logged(self, resp: Response, action: str, caller_arn: str, start: float) -> Response:
+        """One access-log line per request; nothing secret goes in it."""
         if self.state.settings.access_log:
             access_log.info(json.dumps({
-                "rid": rid, "action": action, "caller": caller_arn, "status": resp.status,
-                "ms": round((time.perf_counter() - start) * 1000, 2)}))
+                "rid": resp.request_id, "action": action, "caller": caller_arn, "status": resp.status,
+                "ms": round((time.perf_counter() - start) * 1000, 2), "pid": self.pid}))
         return resp
 
     def error(self, err: AWSError, rid: str) -> Response:
@@ -163,9 +173,24 @@ def _headers(scope) -> dict[str, str]:
     return out
 
 
+def _die_with_supervisor() -> None:
+    """A worker of `--workers N` exits with its supervisor, even one killed by SIGKILL,
+    instead of lingering on the port (Linux; a no-op elsewhere and in a single process)."""
+    import multiprocessing
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent.pid:  # it died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def create_app() -> IamApp:
     """Factory used by each worker process; settings arrive through the environment."""
     settings = Settings.from_env()
+    _die_with_supervisor()
     if settings.access_log:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))

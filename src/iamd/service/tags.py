@@ -15,21 +15,25 @@ def normalize_key(resource_type: str, key: str) -> str:
     return key.lower() if resource_type in CASE_INSENSITIVE else key
 
 
-def check_new_tags(tags: list[dict]) -> None:
+def check_new_tags(tags: list[dict], resource_type: str | None = None) -> None:
+    """Reserved prefix, count, and duplicates (case-insensitively where the type says so;
+    without a type, only exact duplicates are caught here and `add_tags` checks the rest)."""
     seen = set()
     for t in tags:
         key = t["Key"]
         if key.lower().startswith("aws:"):
             raise AWSError("InvalidInput", "User-defined tags can not start with 'aws:'.")
-        if key.lower() in seen:
-            raise AWSError("InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
-        seen.add(key.lower())
+        norm = normalize_key(resource_type, key) if resource_type else key
+        if norm in seen:
+            raise AWSError("InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+                           if resource_type in CASE_INSENSITIVE else "Duplicate tag keys found.")
+        seen.add(norm)
     if len(tags) > MAX_TAGS:
         raise AWSError("LimitExceeded", f"The number of tags has reached the maximum limit of {MAX_TAGS}.")
 
 
 def add_tags(ctx, resource_type: str, resource_id: str, tags: list[dict]) -> None:
-    check_new_tags(tags)
+    check_new_tags(tags, resource_type)
     repo = TagRepo(ctx.tx, ctx.account_id)
     current = {normalize_key(resource_type, k): k for k, _ in repo.list(resource_type, resource_id)}
     new = {normalize_key(resource_type, t["Key"]) for t in tags}

@@ -40,8 +40,9 @@ def create_user(ctx, p):
     if repo.count() >= quota(ctx, "UsersQuota"):
         raise limit_exceeded(f"Cannot exceed quota for UsersPerAccount: {quota(ctx, 'UsersQuota')}")
     boundary = p.get("PermissionsBoundary")
-    if boundary and ctx.extra.get("check_policy_arn"):
-        ctx.extra["check_policy_arn"](ctx, boundary)
+    if boundary:
+        from .boundaries import check_boundary_arn
+        check_boundary_arn(ctx, boundary)
     user_id = ids.unique_id("AIDA")
     path = p.get("Path", "/")
     if not repo.create(user_id, p["UserName"], path, ctx.now, boundary):

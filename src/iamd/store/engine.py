@@ -6,6 +6,7 @@ upgrade a read lock. PostgreSQL runs at READ COMMITTED; repositories that check 
 lock the owning row first (`SELECT … FOR UPDATE`), and unique indexes settle races.
 """
 
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,12 +22,13 @@ from . import migrations
 class Tx:
     """One transaction: the connection and what repositories need beside it."""
 
-    __slots__ = ("conn", "dialect", "after_commit")
+    __slots__ = ("conn", "dialect", "after_commit", "raw")
 
     def __init__(self, conn: Connection, dialect: str):
         self.conn = conn
         self.dialect = dialect
         self.after_commit: list = []
+        self.raw = conn.connection.driver_connection  # for store.fastq.Query
 
     def execute(self, stmt, params=None):
         return self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)
@@ -52,6 +54,7 @@ class Store:
             self.engine = create_engine(self.url, pool_size=8, max_overflow=8, pool_pre_ping=True,
                                         isolation_level="READ COMMITTED")
         self.dialect = self.engine.dialect.name
+        self._local = threading.local()
 
     @staticmethod
     def _sqlite_engine(url: str) -> Engine:
@@ -70,10 +73,27 @@ class Store:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
+            if conn.info.get("raw_begun"):
+                return  # Store.transaction began it on the driver connection
             mode = conn.info.get("begin_mode", "DEFERRED")
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
+
+    def _connection(self) -> Connection:
+        """This thread's connection, held across transactions: a pool checkout per request
+        costs more than a short read."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._local.conn = self.engine.connect()
+        return conn
+
+    def _discard(self, conn: Connection) -> None:
+        self._local.conn = None
+        try:
+            conn.invalidate()
+        except Exception:  # noqa: BLE001 - already broken
+            pass
 
     def migrate(self) -> int:
         return migrations.upgrade(self)
@@ -85,27 +105,35 @@ class Store:
     @contextmanager
     def transaction(self, write: bool = True):
         """Yield a Tx; commit on success, roll back on any exception."""
-        conn = self.engine.connect()
+        # The transaction is driven on the driver connection: SQLAlchemy's begin/commit
+        # machinery costs more than a short read. Core statements run inside it all the same.
+        conn = self._connection()
+        raw = conn.connection.driver_connection
         try:
             if self.dialect == "sqlite":
-                conn.info["begin_mode"] = "IMMEDIATE" if write else "DEFERRED"
-            trans = conn.begin()
+                raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            conn.info["raw_begun"] = True
             tx = Tx(conn, self.dialect)
             try:
                 yield tx
             except BaseException:
-                trans.rollback()
+                raw.rollback()
                 raise
             try:
-                trans.commit()
-            except IntegrityError as exc:
+                raw.commit()
+            except (IntegrityError, self.engine.dialect.dbapi.IntegrityError) as exc:
                 raise AWSError("ConcurrentModification",
                                "The request was rejected because it conflicts with another "
                                "change made at the same time.") from exc
             for fn in tx.after_commit:
                 fn()
+        except (self.engine.dialect.dbapi.OperationalError, self.engine.dialect.dbapi.InterfaceError):
+            self._discard(conn)  # the connection may be dead (server restart): never reuse it
+            raise
         finally:
-            conn.close()
+            conn.info.pop("raw_begun", None)
+            if conn.in_transaction():
+                conn.rollback()  # SQLAlchemy's own bookkeeping; the driver transaction is over
 
     def run(self, fn, write: bool = True, retries: int = 3):
         """Run fn(tx) in a transaction, retrying when the database reports a transient lock."""
@@ -113,8 +141,8 @@ class Store:
             try:
                 with self.transaction(write) as tx:
                     return fn(tx)
-            except OperationalError as exc:
-                if attempt == retries - 1 or "locked" not in str(exc).lower():
+            except (OperationalError, self.engine.dialect.dbapi.OperationalError) as exc:
+                if attempt == retries - 1 or not _transient(exc):
                     raise
                 time.sleep(0.05 * (attempt + 1))
 
@@ -125,9 +153,16 @@ class Store:
         self.engine.dispose()
 
 
+def _transient(exc: Exception) -> bool:
+    """A lock the database gave up on (SQLite) or a deadlock/serialization victim
+    (PostgreSQL): the whole transaction may simply run again."""
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) in ("40001", "40P01") or "locked" in str(exc).lower()
+
+
 def reset_all(store: Store) -> None:
     """Wipe every entity, keeping accounts and their root keys (moto's /moto-api/reset)."""
-    from sqlalchemy import delete
+    from sqlalchemy import delete, select
 
     from .schema import load_all
     from .schema.core import access_keys
@@ -140,4 +175,9 @@ def reset_all(store: Store) -> None:
             stmt = delete(table)
             if table is access_keys:
                 stmt = stmt.where(access_keys.c.user_id.is_not(None))
+            if table.name in ("managed_policies", "policy_versions"):
+                # AWS managed policies (account_id NULL) are not account state: keep them.
+                mp = meta.tables["managed_policies"]
+                local = select(mp.c.policy_id).where(mp.c.account_id.is_not(None))
+                stmt = stmt.where(table.c.policy_id.in_(local))
             tx.execute(stmt)

@@ -1,6 +1,8 @@
 """Access keys: the secret encrypted at rest; NULL user_id marks a root key."""
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
+
+from .fastq import Query
 
 from .schema.core import access_keys, users
 
@@ -45,16 +47,23 @@ class AccessKeyRepo:
         self.tx.execute(delete(access_keys).where(access_keys.c.user_id == user_id))
 
 
+_LOOKUP = Query(
+    select(access_keys.c.access_key_id, access_keys.c.account_id, access_keys.c.user_id,
+           access_keys.c.secret, access_keys.c.status, access_keys.c.last_used_at,
+           users.c.name, users.c.path)
+    .select_from(access_keys.outerjoin(users, users.c.user_id == access_keys.c.user_id))
+    .where(access_keys.c.access_key_id == bindparam("key_id")))
+
+_RECORD_USE = Query(
+    update(access_keys).where(access_keys.c.access_key_id == bindparam("key_id")).values(
+        last_used_at=bindparam("at"), last_used_region=bindparam("region"),
+        last_used_service=bindparam("service")))
+
+
 def lookup_key(tx, key_id: str):
     """The key with its owner's name and path, across accounts (authentication)."""
-    c, u = access_keys.c, users.c
-    stmt = (select(c.access_key_id, c.account_id, c.user_id, c.secret, c.status,
-                   c.last_used_at, u.name, u.path)
-            .select_from(access_keys.outerjoin(users, u.user_id == c.user_id))
-            .where(c.access_key_id == key_id))
-    return tx.execute(stmt).first()
+    return _LOOKUP.one(tx, key_id=key_id)
 
 
 def record_use(tx, key_id: str, at: float, region: str, service: str) -> None:
-    tx.execute(update(access_keys).where(access_keys.c.access_key_id == key_id).values(
-        last_used_at=at, last_used_region=region, last_used_service=service))
+    _RECORD_USE.run(tx, key_id=key_id, at=at, region=region, service=service)

@@ -55,3 +55,40 @@ def listing(items: list, next_marker: str | None, field: str) -> dict:
     if next_marker:
         out["Marker"] = next_marker
     return out
+
+
+_PAGED: dict = {}
+
+
+def page_query(tx, base_stmt, params: dict, sort_keys: tuple[str, ...], marker: str | None,
+               max_items: int | None):
+    """`page()` for a statement with named bindparams, run as a compiled fastq.Query.
+
+    `base_stmt` must be a module-level constant (its compiled variants are cached by id).
+    """
+    from sqlalchemy import bindparam
+
+    from .fastq import Query
+
+    limit = max_items or DEFAULT_MAX_ITEMS
+    variant = (id(base_stmt), bool(marker))
+    query = _PAGED.get(variant)
+    if query is None:
+        cols = [base_stmt.selected_columns[k] for k in sort_keys]
+        stmt = base_stmt
+        if marker:
+            stmt = stmt.where(cols[0] > bindparam("_after0")) if len(cols) == 1 else \
+                stmt.where(tuple_(*cols) > tuple_(*(bindparam(f"_after{i}") for i in range(len(cols)))))
+        query = _PAGED[variant] = Query(stmt.order_by(*cols).limit(bindparam("_limit")))
+    params = {**params, "_limit": limit + 1}
+    if marker:
+        after = decode_marker(marker)
+        if not isinstance(after, list) or len(after) != len(sort_keys):
+            raise AWSError("InvalidInput", "Invalid Marker.")
+        for i, v in enumerate(after):
+            params[f"_after{i}"] = v
+    rows = query.all(tx, **params)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_marker([getattr(rows[-1], k) for k in sort_keys])

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
+from .fastq import Query
 from .schema.core import tags
+
+_LIST = Query(select(tags.c.key, tags.c.value).where(
+    tags.c.resource_type == bindparam("resource_type"),
+    tags.c.resource_id == bindparam("resource_id")).order_by(tags.c.key))
 
 
 class TagRepo:
@@ -12,10 +17,8 @@ class TagRepo:
         self.tx, self.account_id = tx, account_id
 
     def list(self, resource_type: str, resource_id: str) -> list[tuple[str, str]]:
-        c = tags.c
-        rows = self.tx.execute(select(c.key, c.value).where(
-            c.resource_type == resource_type, c.resource_id == resource_id).order_by(c.key)).all()
-        return [(r.key, r.value) for r in rows]
+        return [(r.key, r.value) for r in _LIST.all(self.tx, resource_type=resource_type,
+                                                    resource_id=resource_id)]
 
     def list_many(self, resource_type: str, resource_ids: list[str]) -> dict[str, list[dict]]:
         """Tags of many entities in one query (for list and report outputs)."""

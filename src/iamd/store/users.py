@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .paging import page
+from .fastq import Query
+from .paging import page_query
 from .schema.core import users
+
+_BY_NAME = select(users).where(users.c.account_id == bindparam("account_id"),
+                               users.c.name_lower == bindparam("name_lower"))
+_GET = Query(_BY_NAME)
+_GET_LOCKED = Query(_BY_NAME.with_for_update())
+_GET_BY_ID = Query(select(users).where(users.c.user_id == bindparam("user_id")))
+_COUNT = Query(select(func.count()).select_from(users).where(users.c.account_id == bindparam("account_id")))
+_LIST = select(users).where(users.c.account_id == bindparam("account_id"))
+# PathPrefix as a plain comparison of the path's head (LIKE would need escaping).
+_LIST_PREFIX = _LIST.where(func.substr(users.c.path, 1, func.length(bindparam("prefix"))) == bindparam("prefix"))
 
 
 class UserRepo:
@@ -27,24 +38,22 @@ class UserRepo:
         return True
 
     def get(self, name: str, lock: bool = False):
-        stmt = select(users).where(users.c.account_id == self.account_id,
-                                   users.c.name_lower == name.lower())
-        if lock:
-            stmt = self.tx.for_update(stmt)
-        return self.tx.execute(stmt).first()
+        q = _GET_LOCKED if lock and self.tx.dialect == "postgresql" else _GET
+        return q.one(self.tx, account_id=self.account_id, name_lower=name.lower())
 
     def get_by_id(self, user_id: str):
-        return self.tx.execute(select(users).where(users.c.user_id == user_id)).first()
+        return _GET_BY_ID.one(self.tx, user_id=user_id)
 
     def list(self, path_prefix: str | None, marker: str | None, max_items: int | None):
-        stmt = select(users).where(users.c.account_id == self.account_id)
-        if path_prefix and path_prefix != "/":
-            stmt = stmt.where(users.c.path.startswith(path_prefix, autoescape=True))
-        return page(self.tx, stmt, [users.c.name_lower], marker, max_items)
+        with_prefix = bool(path_prefix and path_prefix != "/")
+        query = _LIST_PREFIX if with_prefix else _LIST
+        params = {"account_id": self.account_id}
+        if with_prefix:
+            params["prefix"] = path_prefix
+        return page_query(self.tx, query, params, ("name_lower",), marker, max_items)
 
     def count(self) -> int:
-        return self.tx.execute(select(func.count()).select_from(users)
-                               .where(users.c.account_id == self.account_id)).scalar()
+        return _COUNT.scalar(self.tx, account_id=self.account_id)
 
     def update(self, user_id: str, **values) -> bool:
         if "name" in values:

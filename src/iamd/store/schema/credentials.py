@@ -49,6 +49,7 @@ mfa_devices = Table(
     Column("enabled_at", Float),
     Column("created_at", Float, nullable=False),
     Column("last_counter", Integer),  # last accepted TOTP time step (no reuse)
+    Column("drift", Integer),  # device clock minus ours, in TOTP steps (EnableMFADevice, ResyncMFADevice)
 )
 Index("ix_mfa_devices_user", mfa_devices.c.account_id, mfa_devices.c.user_id)
 

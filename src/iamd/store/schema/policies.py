@@ -5,7 +5,7 @@ and inline policies point at an entity by (entity_type, entity_id) with entity_t
 user/group/role and entity_id the AIDA/AGPA/AROA id, so renames need no rewrite.
 """
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, true
 
 from . import metadata
 
@@ -22,9 +22,13 @@ managed_policies = Table(
     Column("next_version", Integer, nullable=False),  # versions are never reused
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # IsAttachable: false for a few deprecated AWS managed policies (added in m0010).
+    Column("attachable", Boolean, nullable=False, default=True, server_default=true()),
     UniqueConstraint("account_id", "name_lower", name="uq_managed_policies_name"),
 )
 Index("ix_managed_policies_account_path", managed_policies.c.account_id, managed_policies.c.path)
+# ListPolicies walks policies in (name_lower, policy_id) order (m0010).
+Index("ix_managed_policies_name", managed_policies.c.name_lower, managed_policies.c.policy_id)
 
 policy_versions = Table(
     "policy_versions", metadata,

@@ -1,0 +1,153 @@
+"""Run the scenarios against iamd and moto's server side by side and print the ratios.
+
+    .venv/bin/python -m bench.run [--seconds 5] [--scenarios getuser,listusers,createuser]
+
+Servers are pinned to one core (BENCH_SERVER_CPU, default 1) and the load generator to
+the other, so they do not compete. Each scenario replays pre-signed requests.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+from . import accounts, loadgen, peers
+from .signing import raw_request
+
+GEN_CPU = int(os.environ.get("BENCH_GEN_CPU", "0"))
+
+
+def client(peer, service="iam"):
+    return boto3.client(service, endpoint_url=peer.endpoint, region_name="us-east-1",
+                        aws_access_key_id=peer.key, aws_secret_access_key=peer.secret,
+                        config=Config(retries={"max_attempts": 2}))
+
+
+def seed_users(peer, n: int, prefix: str) -> None:
+    iam = client(peer)
+    for i in range(n):
+        iam.create_user(UserName=f"{prefix}{i:05d}")
+
+
+def _signed(peer, op, params_list, service="iam"):
+    return [raw_request("127.0.0.1", peer.port, op, p, peer.key, peer.secret, service) for p in params_list]
+
+
+def scenario_getuser(peer, seconds, conns):
+    client(peer).create_user(UserName="bench-get") if peer.name != "reference" else None
+    reqs = _signed(peer, "GetUser", [{"UserName": "bench-get"}] * 16)
+    loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)  # warm up
+    return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+
+
+def scenario_listusers(peer, seconds, conns):
+    seed_users(peer, 1000, "bench-list-")
+    reqs = _signed(peer, "ListUsers", [{"MaxItems": 100}] * 16)
+    loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)
+    return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+
+
+def scenario_createuser(peer, seconds, conns, pool=12000):
+    reqs = _signed(peer, "CreateUser", [{"UserName": f"bench-create-{i:06d}"} for i in range(pool)])
+    return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns, max_requests=pool)
+
+
+def scenario_credential_report(peer, seconds, conns, users=10_000):
+    iam = client(peer)
+    accounts.seed_users(iam, users)
+    took, rows = accounts.time_credential_report(iam)
+    return loadgen.Result(rows, 0, took, [took])
+
+
+def scenario_authorization_details(peer, seconds, conns, per_kind=2_500):
+    iam = client(peer)
+    account = client(peer, "sts").get_caller_identity()["Account"]
+    accounts.seed_account(iam, account, per_kind)
+    took, seen = accounts.time_authorization_details(iam)
+    return loadgen.Result(seen, 0, took, [took])
+
+
+SCENARIOS = {
+    "getuser": (scenario_getuser, True),  # (function, compare with the reference app)
+    "listusers": (scenario_listusers, False),
+    "createuser": (scenario_createuser, False),
+}
+# Timed once, end to end: the figure is seconds (lower is better), the ratio moto/iamd.
+TIMED = {
+    "credreport": scenario_credential_report,
+    "authdetails": scenario_authorization_details,
+}
+
+
+def run_timed(name, fn, args) -> dict:
+    row = {}
+    starters = [("iamd", lambda: peers.start_iamd(args.database_url, not args.no_access_log))]
+    if not args.skip_moto:
+        starters.append(("moto", peers.start_moto))
+    for label, start in starters:
+        peer = start()
+        try:
+            r = fn(peer, args.seconds, args.connections)
+        finally:
+            peer.stop()
+        row[label] = {"seconds": round(r.seconds, 3), "items": r.requests}
+        print(f"{name:12s} {label:10s} {r.seconds:9.3f} s   items {r.requests}", flush=True)
+    if "moto" in row and row["iamd"]["seconds"]:
+        row["moto/iamd"] = round(row["moto"]["seconds"] / row["iamd"]["seconds"], 2)
+        print(f"{name:12s} iamd is {row['moto/iamd']:.2f}x faster than moto", flush=True)
+    return row
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--scenarios", default=",".join([*SCENARIOS, *TIMED]))
+    ap.add_argument("--database-url", default=None, help="run iamd on PostgreSQL instead of SQLite")
+    ap.add_argument("--no-access-log", action="store_true")
+    ap.add_argument("--skip-moto", action="store_true")
+    args = ap.parse_args(argv)
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {GEN_CPU})
+    results = {}
+    for name in args.scenarios.split(","):
+        if name in TIMED:
+            results[name] = run_timed(name, TIMED[name], args)
+            continue
+        fn, with_ref = SCENARIOS[name]
+        row = {}
+        starters = [("iamd", lambda: peers.start_iamd(args.database_url, not args.no_access_log))]
+        if not args.skip_moto:
+            starters.append(("moto", peers.start_moto))
+        if with_ref:
+            starters.append(("reference", peers.start_reference))
+        for label, start in starters:
+            peer = start()
+            try:
+                r = fn(peer, args.seconds, args.connections)
+            finally:
+                peer.stop()
+            row[label] = {"rps": round(r.rps, 1), "p50_ms": round(r.percentile(0.5), 2),
+                          "p99_ms": round(r.percentile(0.99), 2), "requests": r.requests, "errors": r.errors}
+            print(f"{name:12s} {label:10s} {r.rps:9.1f} req/s  p50 {r.percentile(0.5):7.2f} ms  "
+                  f"p99 {r.percentile(0.99):7.2f} ms  errors {r.errors}", flush=True)
+        if "moto" in row and row["moto"]["rps"]:
+            row["iamd/moto"] = round(row["iamd"]["rps"] / row["moto"]["rps"], 2)
+            print(f"{name:12s} iamd/moto = {row['iamd/moto']:.2f}x", flush=True)
+        if "reference" in row and row["reference"]["rps"]:
+            row["iamd/reference"] = round(row["iamd"]["rps"] / row["reference"]["rps"], 3)
+            print(f"{name:12s} iamd/reference = {row['iamd/reference']:.1%}", flush=True)
+        results[name] = row
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"run-{int(time.time())}.json").write_text(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)

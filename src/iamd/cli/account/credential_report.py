@@ -1,0 +1,170 @@
+"""`iamd account credential-report`: generate (if needed), fetch, show, and judge.
+
+GenerateCredentialReport answers COMPLETE while a report younger than four hours exists,
+so calling it first is how "generate if needed" is done; the spinner shows the state IAM
+reports until the report can be fetched.
+"""
+
+import time
+from datetime import datetime, timezone
+
+import click
+from botocore.exceptions import ClientError
+from rich.markup import escape
+from rich.table import Table
+
+from . import findings as fnd
+from .common import CliError, common_options, iam_client, output_format, warn
+from .output import console, emit_csv, emit_json, emit_yaml, status_console
+
+DEFAULT_COLUMNS = [
+    "user", "password_enabled", "password_last_used", "mfa_active",
+    "access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
+    "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
+]
+FINDING_COLUMNS = ["severity", "user", "check", "detail", "arn"]
+
+
+def fetch_report(iam, timeout: float = 300, sleep=time.sleep, clock=time.monotonic, show=None) -> dict:
+    """Generate-then-get until the report is there; `show(state)` is told every state seen."""
+    deadline = clock() + timeout
+    delay = 0.2
+    while True:
+        state = iam.generate_credential_report().get("State", "")
+        if show:
+            show(state)
+        if state == "COMPLETE":
+            try:
+                return iam.get_credential_report()
+            except ClientError as exc:
+                # Another client may have started a fresh generation between the two calls.
+                if exc.response.get("Error", {}).get("Code") not in ("ReportInProgress", "ReportNotPresent"):
+                    raise
+        if clock() >= deadline:
+            raise CliError("ReportInProgress", f"The credential report was not ready after {timeout:g} seconds.")
+        sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+def fetch_with_spinner(iam, timeout: float) -> dict:
+    err = status_console()
+    if not err.is_terminal:  # a log or a pipe gets no animation, only the result
+        return fetch_report(iam, timeout)
+    with err.status("Credential report: requesting…", spinner="dots") as status:
+        return fetch_report(iam, timeout, show=lambda s: status.update(f"Credential report: {s or 'waiting'}…"))
+
+
+def max_password_age(iam) -> int | None:
+    """The policy's MaxPasswordAge, or None without a policy (or without leave to read it)."""
+    try:
+        policy = iam.get_account_password_policy()["PasswordPolicy"]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code != "NoSuchEntity":
+            warn(f"cannot read the password policy ({code}); password age is judged by "
+                 "the report's password_next_rotation only")
+        return None
+    return policy.get("MaxPasswordAge") if policy.get("ExpirePasswords", True) else None
+
+
+def _cell(column: str, value: str) -> str:
+    if column.endswith(("_time", "_date", "_rotated", "_used", "_changed", "_next_rotation")):
+        t = fnd.parse_time(value)
+        if t:
+            return t.strftime("%Y-%m-%d %H:%M")
+    if value == "false" and column == "mfa_active":
+        return "[red]false[/red]"
+    return escape(value)
+
+
+def report_table(rows: list[dict], columns: list[str], generated=None) -> Table:
+    title = "Credential report"
+    if generated is not None:
+        title += f" generated {generated.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+    table = Table(title=title, title_justify="left")
+    for c in columns:
+        table.add_column(c.replace("_", " "), no_wrap=(c == "user"), overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(c, row.get(c, "")) for c in columns))
+    return table
+
+
+SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
+
+
+def findings_table(found: list[fnd.Finding]) -> Table:
+    table = Table(title=f"{len(found)} finding(s)", title_justify="left")
+    for c in ("severity", "user", "check", "detail"):
+        table.add_column(c, no_wrap=(c != "detail"), overflow="fold")
+    for f in found:
+        style = SEVERITY_STYLE.get(f.severity, "")
+        table.add_row(f"[{style}]{f.severity}[/]" if style else f.severity, escape(f.user), f.check, escape(f.detail))
+    return table
+
+
+def pick_columns(spec: str | None, header: list[str]) -> list[str]:
+    if not spec:
+        return [c for c in DEFAULT_COLUMNS if c in header] or header
+    if spec.strip() == "all":
+        return header
+    wanted = [c.strip() for c in spec.split(",") if c.strip()]
+    unknown = [c for c in wanted if c not in header]
+    if unknown:
+        raise CliError("InvalidParameterValue", f"Unknown report column(s): {', '.join(unknown)}. "
+                                                f"Columns: {', '.join(header)}")
+    return wanted
+
+
+def parse_as_of(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(timezone.utc)
+    t = fnd.parse_time(value)
+    if t is None:
+        raise CliError("InvalidParameterValue", f"--as-of must be an ISO 8601 date or time, not '{value}'.")
+    return t
+
+
+@click.command("credential-report")
+@common_options(("table", "csv", "json", "yaml"))
+@click.option("--findings", "show_findings", is_flag=True,
+              help="List security findings instead of the report.")
+@click.option("--max-key-age", type=click.IntRange(min=0), default=90, show_default=True,
+              help="Days after which an active access key is too old.")
+@click.option("--max-unused", type=click.IntRange(min=0), default=90, show_default=True,
+              help="Days after which an unused password or key is a finding.")
+@click.option("--as-of", metavar="DATE", help="Judge ages as of this ISO 8601 date (default: now).")
+@click.option("--columns", metavar="LIST", help="Comma-separated report columns for the table, or 'all'.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=300, show_default=True,
+              help="Seconds to wait for the report to be generated.")
+def credential_report(show_findings, max_key_age, max_unused, as_of, columns, timeout):
+    """Generate the credential report if needed and show it (or its findings)."""
+    now = parse_as_of(as_of)
+    iam = iam_client()
+    response = fetch_with_spinner(iam, timeout)
+    content = response["Content"]
+    rows = fnd.parse_report(content)
+    fmt = output_format()
+    if show_findings:
+        found = fnd.find(rows, now, max_key_age, max_unused, max_password_age(iam))
+        dicts = [f.as_dict() for f in found]
+        if fmt == "json":
+            emit_json(dicts)
+        elif fmt == "yaml":
+            emit_yaml(dicts)
+        elif fmt == "csv":
+            emit_csv(FINDING_COLUMNS, dicts)
+        elif found:
+            console().print(findings_table(found))
+        else:
+            console().print("No findings.")
+        return
+    if fmt == "csv":
+        text = content.decode("utf-8") if isinstance(content, bytes) else content
+        click.echo(text if text.endswith("\n") else text + "\n", nl=False)
+    elif fmt == "json":
+        emit_json(rows)
+    elif fmt == "yaml":
+        emit_yaml(rows)
+    else:
+        header = list(rows[0].keys()) if rows else list(DEFAULT_COLUMNS)
+        console().print(report_table(rows, pick_columns(columns, header), response.get("GeneratedTime")))

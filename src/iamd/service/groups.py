@@ -1,0 +1,118 @@
+"""IAM groups: create, read (with members), list, rename/move, delete, membership.
+
+Memberships key on group_id and user_id, so renaming or moving a group or a user keeps
+them; so do the group's policies (the policies family keys on group_id too).
+"""
+
+from ..protocol.errors import already_exists, delete_conflict, limit_exceeded, no_such_entity
+from ..store.groups import GroupRepo
+from ..store.paging import listing
+from .arns import arn
+from .dependents import dependent, dependents
+from .ids import unique_id
+from .quotas import quota
+from .registry import operation
+from .users import require_user, user_shape
+
+
+def group_shape(ctx, row) -> dict:
+    return {"Path": row.path, "GroupName": row.name, "GroupId": row.group_id,
+            "Arn": arn(ctx.account_id, "group", row.path, row.name), "CreateDate": row.created_at}
+
+
+def require_group(ctx, name: str, lock: bool = False):
+    row = GroupRepo(ctx.tx, ctx.account_id).get(name, lock=lock)
+    if row is None:
+        raise no_such_entity(f"The group with name {name} cannot be found.")
+    return row
+
+
+@operation("CreateGroup")
+def create_group(ctx, p):
+    repo = GroupRepo(ctx.tx, ctx.account_id)
+    limit = quota(ctx, "GroupsQuota")
+    if repo.count(lock=True) >= limit:
+        raise limit_exceeded(f"Cannot exceed quota for GroupsPerAccount: {limit}")
+    group_id = unique_id("AGPA")
+    if not repo.create(group_id, p["GroupName"], p.get("Path", "/"), ctx.now):
+        raise already_exists(f"Group with name {p['GroupName']} already exists.")
+    return {"Group": group_shape(ctx, repo.get_by_id(group_id))}
+
+
+@operation("GetGroup")
+def get_group(ctx, p):
+    row = require_group(ctx, p["GroupName"])
+    users, marker = GroupRepo(ctx.tx, ctx.account_id).members(row.group_id, p.get("Marker"), p.get("MaxItems"))
+    out = listing([user_shape(ctx, u) for u in users], marker, "Users")
+    out["Group"] = group_shape(ctx, row)
+    return out
+
+
+@operation("ListGroups")
+def list_groups(ctx, p):
+    rows, marker = GroupRepo(ctx.tx, ctx.account_id).list(p.get("PathPrefix"), p.get("Marker"), p.get("MaxItems"))
+    return listing([group_shape(ctx, r) for r in rows], marker, "Groups")
+
+
+@operation("UpdateGroup")
+def update_group(ctx, p):
+    row = require_group(ctx, p["GroupName"], lock=True)
+    values = {}
+    if "NewGroupName" in p:
+        values["name"] = p["NewGroupName"]
+    if "NewPath" in p:
+        values["path"] = p["NewPath"]
+    if values and not GroupRepo(ctx.tx, ctx.account_id).update(row.group_id, **values):
+        raise already_exists(f"Group with name {p['NewGroupName']} already exists.")
+
+
+@operation("DeleteGroup")
+def delete_group(ctx, p):
+    row = require_group(ctx, p["GroupName"], lock=True)
+    blocking = dependents(ctx, "group", row)
+    if blocking:
+        raise delete_conflict(f"Cannot delete entity, must {blocking[0]} first.")
+    GroupRepo(ctx.tx, ctx.account_id).delete(row.group_id)
+
+
+@operation("AddUserToGroup")
+def add_user_to_group(ctx, p):
+    group = require_group(ctx, p["GroupName"])
+    user = require_user(ctx, p["UserName"], lock=True)  # the user owns the GroupsPerUser quota
+    repo = GroupRepo(ctx.tx, ctx.account_id)
+    if repo.is_member(group.group_id, user.user_id):
+        return  # AWS accepts a repeated add without change
+    limit = quota(ctx, "GroupsPerUserQuota")
+    if repo.count_for_user(user.user_id) >= limit:
+        raise limit_exceeded(f"Cannot exceed quota for GroupsPerUser: {limit}")
+    repo.add_member(group.group_id, user.user_id, ctx.now)
+
+
+@operation("RemoveUserFromGroup")
+def remove_user_from_group(ctx, p):
+    group = require_group(ctx, p["GroupName"])
+    user = require_user(ctx, p["UserName"])
+    if not GroupRepo(ctx.tx, ctx.account_id).remove_member(group.group_id, user.user_id):
+        # AWS's text is not documented; moto's wording, naming the entities as stored
+        raise no_such_entity(f"User {user.name} not in group {group.name}")
+
+
+@operation("ListGroupsForUser")
+def list_groups_for_user(ctx, p):
+    user = require_user(ctx, p["UserName"])
+    rows, marker = GroupRepo(ctx.tx, ctx.account_id).for_user(user.user_id, p.get("Marker"), p.get("MaxItems"))
+    return listing([group_shape(ctx, r) for r in rows], marker, "Groups")
+
+
+@dependent("group")
+def _members_block_delete(ctx, group_row):
+    if GroupRepo(ctx.tx, ctx.account_id).count_members(group_row.group_id):
+        return "remove users from group"
+    return None
+
+
+@dependent("user")
+def _memberships_block_delete(ctx, user_row):
+    if GroupRepo(ctx.tx, ctx.account_id).count_for_user(user_row.user_id):
+        return "remove users from group"
+    return None

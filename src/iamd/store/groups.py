@@ -1,0 +1,111 @@
+"""Groups and their members: groups keyed by AGPA id, unique per account by lowercased name."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .paging import page
+from .schema.core import accounts, users
+from .schema.entities import group_members, groups
+
+
+class GroupRepo:
+    def __init__(self, tx, account_id: str):
+        self.tx, self.account_id = tx, account_id
+
+    def create(self, group_id: str, name: str, path: str, created_at: float) -> bool:
+        """Insert; False when the name is taken (case-insensitively)."""
+        try:
+            with self.tx.conn.begin_nested():
+                self.tx.execute(insert(groups).values(
+                    group_id=group_id, account_id=self.account_id, name=name,
+                    name_lower=name.lower(), path=path, created_at=created_at))
+        except IntegrityError:
+            return False
+        return True
+
+    def get(self, name: str, lock: bool = False):
+        stmt = select(groups).where(groups.c.account_id == self.account_id,
+                                    groups.c.name_lower == name.lower())
+        if lock:
+            stmt = self.tx.for_update(stmt)
+        return self.tx.execute(stmt).first()
+
+    def get_by_id(self, group_id: str):
+        return self.tx.execute(select(groups).where(groups.c.group_id == group_id)).first()
+
+    def list(self, path_prefix: str | None, marker: str | None, max_items: int | None):
+        stmt = select(groups).where(groups.c.account_id == self.account_id)
+        if path_prefix and path_prefix != "/":
+            stmt = stmt.where(groups.c.path.startswith(path_prefix, autoescape=True))
+        return page(self.tx, stmt, [groups.c.name_lower], marker, max_items)
+
+    def count(self, lock: bool = False) -> int:
+        """Groups in the account; `lock` first locks the account row so that concurrent
+        creators queue behind each other and the GroupsPerAccount quota holds exactly."""
+        if lock:
+            self.tx.execute(self.tx.for_update(select(accounts.c.account_id)
+                                               .where(accounts.c.account_id == self.account_id)))
+        return self.tx.execute(select(func.count()).select_from(groups)
+                               .where(groups.c.account_id == self.account_id)).scalar()
+
+    def update(self, group_id: str, **values) -> bool:
+        """Rename and/or move; False when the new name is taken."""
+        if "name" in values:
+            values["name_lower"] = values["name"].lower()
+        try:
+            with self.tx.conn.begin_nested():
+                self.tx.execute(update(groups).where(groups.c.group_id == group_id).values(**values))
+        except IntegrityError:
+            return False
+        return True
+
+    def delete(self, group_id: str) -> None:
+        self.tx.execute(delete(groups).where(groups.c.group_id == group_id))
+
+    # membership
+
+    def add_member(self, group_id: str, user_id: str, added_at: float) -> bool:
+        """Add; False when the user already is a member."""
+        try:
+            with self.tx.conn.begin_nested():
+                self.tx.execute(insert(group_members).values(
+                    group_id=group_id, user_id=user_id, added_at=added_at))
+        except IntegrityError:
+            return False
+        return True
+
+    def remove_member(self, group_id: str, user_id: str) -> bool:
+        return bool(self.tx.execute(delete(group_members).where(
+            group_members.c.group_id == group_id, group_members.c.user_id == user_id)).rowcount)
+
+    def is_member(self, group_id: str, user_id: str) -> bool:
+        return self.tx.execute(select(group_members.c.user_id).where(
+            group_members.c.group_id == group_id, group_members.c.user_id == user_id)).first() is not None
+
+    def count_members(self, group_id: str) -> int:
+        return self.tx.execute(select(func.count()).select_from(group_members)
+                               .where(group_members.c.group_id == group_id)).scalar()
+
+    def count_for_user(self, user_id: str) -> int:
+        return self.tx.execute(select(func.count()).select_from(group_members)
+                               .where(group_members.c.user_id == user_id)).scalar()
+
+    def members(self, group_id: str, marker: str | None, max_items: int | None):
+        """One page of the group's users (user rows), ordered by name."""
+        stmt = (select(users).join(group_members, group_members.c.user_id == users.c.user_id)
+                .where(group_members.c.group_id == group_id))
+        return page(self.tx, stmt, [users.c.name_lower], marker, max_items)
+
+    def for_user(self, user_id: str, marker: str | None, max_items: int | None):
+        """One page of the groups a user belongs to (group rows), ordered by name."""
+        stmt = (select(groups).join(group_members, group_members.c.group_id == groups.c.group_id)
+                .where(group_members.c.user_id == user_id))
+        return page(self.tx, stmt, [groups.c.name_lower], marker, max_items)
+
+    def all_for_user(self, user_id: str) -> list:
+        """Every group row of a user (for policy evaluation and reports)."""
+        stmt = (select(groups).join(group_members, group_members.c.group_id == groups.c.group_id)
+                .where(group_members.c.user_id == user_id).order_by(groups.c.name_lower))
+        return self.tx.execute(stmt).all()

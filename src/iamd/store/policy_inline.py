@@ -1,0 +1,45 @@
+"""Inline policies: documents embedded in one user, group or role, unique by name there."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, exists, insert, select, update
+
+from .paging import page
+from .schema.policies import inline_policies as ip
+
+
+class InlinePolicyRepo:
+    def __init__(self, tx, account_id: str):
+        self.tx, self.account_id = tx, account_id
+
+    def _key(self, entity_type: str, entity_id: str):
+        return (ip.c.entity_type == entity_type, ip.c.entity_id == entity_id)
+
+    def put(self, entity_type: str, entity_id: str, name: str, document: str, now: float) -> None:
+        """Create or overwrite (PutXPolicy with an existing name replaces the document)."""
+        found = self.tx.execute(update(ip).where(*self._key(entity_type, entity_id), ip.c.name == name)
+                                .values(document=document)).rowcount
+        if not found:
+            self.tx.execute(insert(ip).values(entity_type=entity_type, entity_id=entity_id, name=name,
+                                              account_id=self.account_id, document=document,
+                                              created_at=now))
+
+    def get(self, entity_type: str, entity_id: str, name: str):
+        return self.tx.execute(select(ip).where(*self._key(entity_type, entity_id),
+                                                ip.c.name == name)).first()
+
+    def delete(self, entity_type: str, entity_id: str, name: str) -> bool:
+        return self.tx.execute(delete(ip).where(*self._key(entity_type, entity_id),
+                                                ip.c.name == name)).rowcount > 0
+
+    def documents(self, entity_type: str, entity_id: str) -> list:
+        """(name, document) of every inline policy of the entity, for the aggregate quota."""
+        return self.tx.execute(select(ip.c.name, ip.c.document)
+                               .where(*self._key(entity_type, entity_id))).all()
+
+    def names(self, entity_type: str, entity_id: str, marker: str | None, max_items: int | None):
+        stmt = select(ip.c.name).where(*self._key(entity_type, entity_id))
+        return page(self.tx, stmt, [ip.c.name], marker, max_items)
+
+    def any_for(self, entity_type: str, entity_id: str) -> bool:
+        return self.tx.execute(select(exists().where(*self._key(entity_type, entity_id)))).scalar()

@@ -1,0 +1,286 @@
+"""Bulk reads behind the account-wide reports: credential report, account summary and
+GetAccountAuthorizationDetails, plus the credential_reports row that carries a report's
+life cycle.
+
+Every function here reads a whole table slice in one statement (or an IN-list over a
+page's ids), never one statement per entity, so a report over 10,000 users costs a
+handful of queries.
+"""
+
+from collections import defaultdict
+
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from .schema.core import access_keys, accounts, users
+from .schema.credentials import (login_profiles, mfa_devices, password_policies, server_certificates,
+                                 signing_certificates)
+from .schema.entities import group_members, groups, instance_profile_roles, instance_profiles, roles
+from .schema.policies import inline_policies, managed_policies, policy_attachments, policy_versions
+from .schema.providers import oidc_providers, saml_providers
+from .schema.reports import credential_reports
+
+CHUNK = 500  # ids per IN-list: well under every engine's bound-parameter limit
+ENTITY_TYPES = ("user", "group", "role")
+
+
+def _chunks(ids: list):
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i:i + CHUNK]
+
+
+# -- credential report life cycle ---------------------------------------------------------
+
+class CredentialReportRow:
+    """The account's single credential_reports row: the report and the generation lock.
+
+    `started_at` doubles as the generation's token: a generator only writes its result
+    while the row still carries the token it claimed, so a superseded or duplicate
+    generator can never overwrite a newer state.
+    """
+
+    def __init__(self, tx, account_id: str):
+        self.tx, self.account_id = tx, account_id
+        self._where = credential_reports.c.account_id == account_id
+
+    def get(self, lock: bool = False):
+        stmt = select(credential_reports).where(self._where)
+        return self.tx.execute(self.tx.for_update(stmt) if lock else stmt).first()
+
+    def insert_started(self, now: float) -> bool:
+        """Create the row in STARTED; False when a concurrent request created it first."""
+        try:
+            with self.tx.conn.begin_nested():
+                self.tx.execute(insert(credential_reports).values(
+                    account_id=self.account_id, state="STARTED", started_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    def restart(self, now: float) -> None:
+        """A new generation; the previous content stays until the new one lands."""
+        self.tx.execute(update(credential_reports).where(self._where)
+                        .values(state="STARTED", started_at=now))
+
+    def claim(self, token: float) -> bool:
+        row = self.get(lock=True)
+        if row is None or row.state != "STARTED" or row.started_at != token:
+            return False
+        self.tx.execute(update(credential_reports).where(self._where).values(state="INPROGRESS"))
+        return True
+
+    def finish(self, token: float, generated_at: float, content: bytes) -> bool:
+        row = self.get(lock=True)
+        if row is None or row.state != "INPROGRESS" or row.started_at != token:
+            return False
+        self.tx.execute(update(credential_reports).where(self._where).values(
+            state="COMPLETE", generated_at=generated_at, content=content))
+        return True
+
+    def abandon(self, token: float) -> None:
+        """Undo a failed generation: back to the previous report, or to none."""
+        row = self.get(lock=True)
+        if row is None or row.started_at != token:
+            return
+        if row.content is None:
+            self.tx.execute(delete(credential_reports).where(self._where))
+        else:
+            self.tx.execute(update(credential_reports).where(self._where).values(state="COMPLETE"))
+
+
+# -- credential report content ------------------------------------------------------------
+
+def credential_data(tx, account_id: str) -> dict:
+    """Everything the credential report shows, one query per table.
+
+    Owner keys are user ids, with None for the root user.
+    """
+    acct = tx.execute(select(accounts.c.created_at).where(accounts.c.account_id == account_id)).scalar()
+    u = users.c
+    user_rows = tx.execute(select(u.user_id, u.name, u.path, u.created_at, u.password_last_used)
+                           .where(u.account_id == account_id)).all()
+    lp = login_profiles.c
+    passwords = {r.user_id: r.password_changed_at for r in tx.execute(
+        select(lp.user_id, lp.password_changed_at).where(lp.account_id == account_id))}
+    max_age = tx.execute(select(password_policies.c.max_age)
+                         .where(password_policies.c.account_id == account_id)).scalar()
+    m = mfa_devices.c
+    mfa_owners = set()
+    for r in tx.execute(select(m.user_id, m.root_owned, m.enabled_at).where(
+            m.account_id == account_id, or_(m.user_id.is_not(None), m.root_owned.is_(True)))):
+        if r.user_id is not None:
+            mfa_owners.add(r.user_id)
+        elif r.enabled_at is not None:
+            mfa_owners.add(None)
+    k = access_keys.c
+    keys = defaultdict(list)
+    for r in tx.execute(select(k.user_id, k.status, k.created_at, k.last_used_at, k.last_used_region,
+                               k.last_used_service).where(k.account_id == account_id)
+                        .order_by(k.created_at, k.access_key_id)):
+        keys[r.user_id].append(r)
+    s = signing_certificates.c
+    certs = defaultdict(list)
+    for r in tx.execute(select(s.user_id, s.status, s.uploaded_at).where(s.account_id == account_id)
+                        .order_by(s.uploaded_at, s.certificate_id)):
+        certs[r.user_id].append(r)
+    return {"account_created": acct, "users": user_rows, "passwords": passwords, "max_age": max_age,
+            "mfa_owners": mfa_owners, "keys": keys, "certs": certs}
+
+
+# -- account summary ----------------------------------------------------------------------
+
+def summary_counts(tx, account_id: str) -> dict:
+    """The SummaryMap's live counts and root-user flags, in one statement."""
+    def count(table, *where):
+        return select(func.count()).select_from(table).where(table.c.account_id == account_id,
+                                                             *where).scalar_subquery()
+
+    def present(table, *where):
+        return select(literal(1)).select_from(table).where(
+            table.c.account_id == account_id, *where).exists()
+
+    m = mfa_devices.c
+    root_mfa = and_(m.root_owned.is_(True), m.enabled_at.is_not(None))
+    cols = {
+        "Users": count(users),
+        "Groups": count(groups),
+        "Roles": count(roles),
+        "InstanceProfiles": count(instance_profiles),
+        "Policies": count(managed_policies),
+        "PolicyVersionsInUse": count(policy_attachments, policy_attachments.c.entity_type.in_(ENTITY_TYPES)),
+        "ServerCertificates": count(server_certificates),
+        "MFADevices": count(mfa_devices),
+        "MFADevicesInUse": count(mfa_devices, or_(m.user_id.is_not(None), root_mfa)),
+        "SAMLProviders": count(saml_providers),
+        "OIDCProviders": count(oidc_providers),
+        "AccountMFAEnabled": present(mfa_devices, root_mfa),
+        "AccountAccessKeysPresent": present(access_keys, access_keys.c.user_id.is_(None)),
+        "AccountSigningCertificatesPresent": present(signing_certificates,
+                                                     signing_certificates.c.user_id.is_(None)),
+    }
+    row = tx.execute(select(*[c.label(k) for k, c in cols.items()])).one()
+    out = {k: int(getattr(row, k)) for k in cols}
+    out["Providers"] = out.pop("SAMLProviders") + out.pop("OIDCProviders")
+    return out
+
+
+# -- GetAccountAuthorizationDetails -------------------------------------------------------
+
+# Each kind pages in (created_at, id) order: ids are immutable and never reused, so a
+# keyset marker neither repeats nor skips an entity when others are renamed, created or
+# deleted between pages; entities created meanwhile come last and are still seen.
+GAAD_KINDS = {
+    "User": (users, users.c.user_id),
+    "Group": (groups, groups.c.group_id),
+    "Role": (roles, roles.c.role_id),
+    "Policy": (managed_policies, managed_policies.c.policy_id),
+}
+
+
+def _aws_policies_in_use(account_id: str):
+    """AWS managed policies attached, or used as a boundary, in this account."""
+    mp, pa = managed_policies.c, policy_attachments.c
+    attached = select(pa.policy_id).where(pa.account_id == account_id, pa.entity_type.in_(ENTITY_TYPES))
+    bounds = select(users.c.permissions_boundary).where(users.c.account_id == account_id).union(
+        select(roles.c.permissions_boundary).where(roles.c.account_id == account_id))
+    return and_(mp.account_id.is_(None), or_(mp.policy_id.in_(attached), mp.arn.in_(bounds)))
+
+
+def gaad_entities(tx, account_id: str, kind: str, after: list | None, limit: int,
+                  local: bool = True, aws: bool = True):
+    """Up to `limit` rows of one kind after the keyset position `after` ([created_at, id])."""
+    table, id_col = GAAD_KINDS[kind]
+    if kind == "Policy":
+        scope = []
+        if local:
+            scope.append(table.c.account_id == account_id)
+        if aws:
+            scope.append(_aws_policies_in_use(account_id))
+        stmt = select(table).where(or_(*scope))
+    else:
+        stmt = select(table).where(table.c.account_id == account_id)
+    if after is not None:
+        stmt = stmt.where(tuple_(table.c.created_at, id_col) > tuple_(*after))
+    return tx.execute(stmt.order_by(table.c.created_at, id_col).limit(limit)).all()
+
+
+def inline_policies_of(tx, entity_type: str, ids: list) -> dict:
+    c = inline_policies.c
+    out = defaultdict(list)
+    for part in _chunks(ids):
+        for r in tx.execute(select(c.entity_id, c.name, c.document).where(
+                c.entity_type == entity_type, c.entity_id.in_(part)).order_by(c.entity_id, c.name)):
+            out[r.entity_id].append({"PolicyName": r.name, "PolicyDocument": r.document})
+    return out
+
+
+def attached_policies_of(tx, entity_type: str, ids: list) -> dict:
+    pa, mp = policy_attachments.c, managed_policies.c
+    out = defaultdict(list)
+    for part in _chunks(ids):
+        for r in tx.execute(select(pa.entity_id, mp.name, mp.arn)
+                            .select_from(policy_attachments.join(managed_policies, mp.policy_id == pa.policy_id))
+                            .where(pa.entity_type == entity_type, pa.entity_id.in_(part))
+                            .order_by(pa.entity_id, mp.name, mp.arn)):
+            out[r.entity_id].append({"PolicyName": r.name, "PolicyArn": r.arn})
+    return out
+
+
+def group_names_of_users(tx, user_ids: list) -> dict:
+    gm, g = group_members.c, groups.c
+    out = defaultdict(list)
+    for part in _chunks(user_ids):
+        for r in tx.execute(select(gm.user_id, g.name).select_from(group_members.join(groups, g.group_id == gm.group_id))
+                            .where(gm.user_id.in_(part)).order_by(gm.user_id, g.name_lower)):
+            out[r.user_id].append(r.name)
+    return out
+
+
+def instance_profiles_of_roles(tx, role_ids: list) -> tuple[dict, dict]:
+    """({role_id: [profile rows]}, {profile_id: [role rows]}) for the roles' profiles."""
+    ipr, ip = instance_profile_roles.c, instance_profiles.c
+    by_role, profile_ids = defaultdict(list), []
+    for part in _chunks(role_ids):
+        for r in tx.execute(select(ipr.role_id, instance_profiles)
+                            .select_from(instance_profile_roles.join(instance_profiles,
+                                                                     ip.profile_id == ipr.profile_id))
+                            .where(ipr.role_id.in_(part)).order_by(ip.name_lower)):
+            by_role[r.role_id].append(r)
+            profile_ids.append(r.profile_id)
+    members = defaultdict(list)
+    for part in _chunks(sorted(set(profile_ids))):
+        for r in tx.execute(select(ipr.profile_id, roles).select_from(
+                instance_profile_roles.join(roles, roles.c.role_id == ipr.role_id))
+                .where(ipr.profile_id.in_(part)).order_by(roles.c.name_lower)):
+            members[r.profile_id].append(r)
+    return by_role, members
+
+
+def versions_of_policies(tx, policy_ids: list) -> dict:
+    v = policy_versions.c
+    out = defaultdict(list)
+    for part in _chunks(policy_ids):
+        for r in tx.execute(select(policy_versions).where(v.policy_id.in_(part))
+                            .order_by(v.policy_id, v.created_at, v.version_id)):
+            out[r.policy_id].append(r)
+    return out
+
+
+def policy_usage(tx, account_id: str, rows: list) -> tuple[dict, dict]:
+    """({policy_id: attachments}, {arn: boundary uses}) within this account."""
+    pa = policy_attachments.c
+    attachments, boundaries = {}, defaultdict(int)
+    ids = [r.policy_id for r in rows]
+    arns = [r.arn for r in rows]
+    for part in _chunks(ids):
+        attachments.update(tx.execute(select(pa.policy_id, func.count()).where(
+            pa.account_id == account_id, pa.entity_type.in_(ENTITY_TYPES), pa.policy_id.in_(part))
+            .group_by(pa.policy_id)).all())
+    for table in (users, roles):
+        c = table.c
+        for part in _chunks(arns):
+            for arn, n in tx.execute(select(c.permissions_boundary, func.count()).where(
+                    c.account_id == account_id, c.permissions_boundary.in_(part))
+                    .group_by(c.permissions_boundary)):
+                boundaries[arn] += n
+    return attachments, boundaries

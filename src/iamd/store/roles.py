@@ -1,0 +1,78 @@
+"""Roles: rows keyed by AROA id, unique per account by lowercased name; SLR deletion tasks."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .paging import page
+from .schema.core import accounts
+from .schema.entities import roles, slr_deletions
+from .schema.policies import inline_policies, policy_attachments
+
+
+class RoleRepo:
+    def __init__(self, tx, account_id: str):
+        self.tx, self.account_id = tx, account_id
+
+    def create(self, **values) -> bool:
+        """Insert a role (column values); False when the name is taken (case-insensitively)."""
+        values.setdefault("service_linked", False)
+        try:
+            with self.tx.conn.begin_nested():
+                self.tx.execute(insert(roles).values(
+                    account_id=self.account_id, name_lower=values["name"].lower(), **values))
+        except IntegrityError:
+            return False
+        return True
+
+    def get(self, name: str, lock: bool = False):
+        stmt = select(roles).where(roles.c.account_id == self.account_id,
+                                   roles.c.name_lower == name.lower())
+        if lock:
+            stmt = self.tx.for_update(stmt)
+        return self.tx.execute(stmt).first()
+
+    def get_by_id(self, role_id: str):
+        return self.tx.execute(select(roles).where(roles.c.role_id == role_id)).first()
+
+    def list(self, path_prefix: str | None, marker: str | None, max_items: int | None):
+        stmt = select(roles).where(roles.c.account_id == self.account_id)
+        if path_prefix and path_prefix != "/":
+            stmt = stmt.where(roles.c.path.startswith(path_prefix, autoescape=True))
+        return page(self.tx, stmt, [roles.c.name_lower], marker, max_items)
+
+    def count(self, lock: bool = False) -> int:
+        """Roles in the account; `lock` first locks the account row so that concurrent
+        creators queue behind each other and the RolesPerAccount quota holds exactly."""
+        if lock:
+            self.tx.execute(self.tx.for_update(select(accounts.c.account_id)
+                                               .where(accounts.c.account_id == self.account_id)))
+        return self.tx.execute(select(func.count()).select_from(roles)
+                               .where(roles.c.account_id == self.account_id)).scalar()
+
+    def update(self, role_id: str, **values) -> None:
+        self.tx.execute(update(roles).where(roles.c.role_id == role_id).values(**values))
+
+    def delete(self, role_id: str) -> None:
+        self.tx.execute(delete(roles).where(roles.c.role_id == role_id))
+
+    def purge_policies(self, role_id: str) -> None:
+        """Drop the role's inline policies and managed attachments: a service-linked role
+        is deleted by its service together with its permissions, unlike DeleteRole."""
+        self.tx.execute(delete(inline_policies).where(
+            inline_policies.c.entity_type == "role", inline_policies.c.entity_id == role_id))
+        self.tx.execute(delete(policy_attachments).where(
+            policy_attachments.c.entity_type == "role", policy_attachments.c.entity_id == role_id))
+
+    # service-linked role deletion tasks
+
+    def add_deletion(self, task_id: str, role_name: str, status: str, created_at: float,
+                     reason: str | None = None) -> None:
+        self.tx.execute(insert(slr_deletions).values(
+            task_id=task_id, account_id=self.account_id, role_name=role_name, status=status,
+            reason=reason, created_at=created_at))
+
+    def get_deletion(self, task_id: str):
+        return self.tx.execute(select(slr_deletions).where(
+            slr_deletions.c.task_id == task_id, slr_deletions.c.account_id == self.account_id)).first()

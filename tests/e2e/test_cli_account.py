@@ -1,0 +1,259 @@
+"""`iamd account` run as a real command against the shared iamd (both engines).
+
+Only commands that do not change account-wide state run here (summary, authorization
+details, SAML providers with unique names, errors); alias, password policy, the
+credential report's findings and the demo need an account of their own and live in
+test_cli_account_dedicated.py.
+"""
+
+import base64
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+from xml.etree import ElementTree
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from conftest import free_port
+
+
+def run_cli(server, *args, env=None, input=None, isolate=True):
+    """Run `iamd account ARGS` as a user would, configured only by environment variables."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    if isolate:  # never pick up the machine's ~/.aws
+        e.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    if server is not None:
+        e.update(server.env_for_clients())
+    e.update({"NO_COLOR": "1", **(env or {})})
+    e = {k: v for k, v in e.items() if v is not None}
+    return subprocess.run([sys.executable, "-m", "iamd.cli.main", "account", *args], env=e, input=input,
+                          capture_output=True, text=True, timeout=120)
+
+
+def ok(result) -> str:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def one_error_line(result, code: str) -> str:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {code}: "), lines[0]
+    return lines[0]
+
+
+DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+@pytest.fixture
+def entities(iam, name):
+    """A user in a group with a managed policy, an inline policy, a role in an instance profile."""
+    n = {k: name(k) for k in ("user", "group", "pol", "inline", "role", "ip")}
+    policy_arn = iam.create_policy(PolicyName=n["pol"], PolicyDocument=DOC)["Policy"]["Arn"]
+    iam.create_user(UserName=n["user"])
+    iam.create_group(GroupName=n["group"])
+    iam.add_user_to_group(GroupName=n["group"], UserName=n["user"])
+    iam.attach_group_policy(GroupName=n["group"], PolicyArn=policy_arn)
+    iam.put_user_policy(UserName=n["user"], PolicyName=n["inline"], PolicyDocument=DOC)
+    iam.create_role(RoleName=n["role"], AssumeRolePolicyDocument=TRUST)
+    iam.attach_role_policy(RoleName=n["role"], PolicyArn=policy_arn)
+    iam.create_instance_profile(InstanceProfileName=n["ip"])
+    iam.add_role_to_instance_profile(InstanceProfileName=n["ip"], RoleName=n["role"])
+    return {**n, "policy_arn": policy_arn}
+
+
+def test_summary_every_format(server, iam):
+    table = ok(run_cli(server, "summary"))
+    assert "Usage against quota" in table and "Limits" in table and "Account" in table
+    users = next(line for line in table.splitlines() if line.strip("│ ").startswith("Users "))
+    assert "5000" in users and "%" in users
+    data = json.loads(ok(run_cli(server, "summary", "-o", "json")))
+    truth = iam.get_account_summary()["SummaryMap"]
+    assert set(data["SummaryMap"]) == set(truth) and data["SummaryMap"]["UsersQuota"] == truth["UsersQuota"]
+    assert {r["key"] for r in data["Usage"]} >= {"Users", "Groups", "Roles", "Policies"}
+    assert yaml.safe_load(ok(run_cli(server, "summary", "-o", "yaml")))["SummaryMap"]["UsersQuota"] == 5000
+    csv_lines = ok(run_cli(server, "summary", "-o", "csv")).splitlines()
+    assert csv_lines[0] == "key,value" and "UsersQuota,5000" in csv_lines
+
+
+def test_authorization_details_tree(server, entities):
+    out = ok(run_cli(server, "authorization-details"))
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"user {entities['user']} "))
+    block = lines[start:start + 4]
+    assert f"group {entities['group']}" in block[1]
+    assert f"managed {entities['pol']}" in block[2]  # the group's policy, under the group
+    assert f"inline {entities['inline']}" in block[3]
+    role_at = next(i for i, line in enumerate(lines) if line.startswith(f"role {entities['role']} "))
+    role_block = "\n".join(lines[role_at:role_at + 4])
+    assert "trusts ec2.amazonaws.com" in role_block and f"instance profile {entities['ip']}" in role_block
+    assert f"managed {entities['pol']}" in role_block
+
+
+def test_authorization_details_json_and_filter(server, entities):
+    data = json.loads(ok(run_cli(server, "authorization-details", "-o", "json")))
+    user = next(u for u in data["UserDetailList"] if u["UserName"] == entities["user"])
+    assert user["GroupList"] == [entities["group"]]
+    assert user["UserPolicyList"][0]["PolicyDocument"] == json.loads(DOC)  # decoded, not URL-encoded text
+    role = next(r for r in data["RoleDetailList"] if r["RoleName"] == entities["role"])
+    assert role["AssumeRolePolicyDocument"] == json.loads(TRUST)
+    policy = next(p for p in data["Policies"] if p["Arn"] == entities["policy_arn"])
+    assert policy["PolicyVersionList"][0]["Document"] == json.loads(DOC)
+
+    only_roles = json.loads(ok(run_cli(server, "authorization-details", "--filter", "Role", "-o", "json")))
+    assert only_roles["UserDetailList"] == [] and only_roles["Policies"] == []
+    assert any(r["RoleName"] == entities["role"] for r in only_roles["RoleDetailList"])
+
+
+def test_authorization_details_edge_list(server, entities):
+    rows = {tuple(line.split(",")[:5]) for line in ok(run_cli(server, "authorization-details", "-o", "csv")).splitlines()}
+    e = entities
+    assert {("user", e["user"], "member-of", "group", e["group"]),
+            ("user", e["user"], "inline", "inline-policy", e["inline"]),
+            ("group", e["group"], "attached", "policy", e["pol"]),
+            ("role", e["role"], "attached", "policy", e["pol"]),
+            ("instance-profile", e["ip"], "contains", "role", e["role"])} <= rows
+
+
+def test_authorization_details_graphs(server, entities, tmp_path):
+    names = {entities[k] for k in ("user", "group", "pol", "inline", "role", "ip")}
+    svg, png, html = tmp_path / "g.svg", tmp_path / "g.png", tmp_path / "g.html"
+    for path in (svg, png, html):
+        result = run_cli(server, "authorization-details", "--graph", str(path))
+        assert ok(result) == ""
+        assert re.fullmatch(rf"wrote {re.escape(str(path))}: \d+ nodes, \d+ edges\n", result.stderr)
+    texts = {"".join(t.itertext()) for t in ElementTree.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text")}
+    assert names <= texts
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10000
+    page = html.read_text()
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
+    graph = json.loads(re.search(r'type="application/json">(.*?)</script>', page, re.S).group(1))
+    assert names <= {n["label"] for n in graph["nodes"]}
+
+
+def idp_metadata(entity_id: str) -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.example.com")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
+    b64 = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+            f'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{entity_id}" validUntil="2031-01-01T00:00:00Z">\n'
+            '  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n'
+            '    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data>'
+            f'<ds:X509Certificate>{b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\n'
+            '    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
+            'Location="https://idp.example.com/sso"/>\n'
+            '  </md:IDPSSODescriptor>\n</md:EntityDescriptor>\n')
+
+
+def test_saml_providers_journey(server, iam, name, tmp_path):
+    provider = name("idp")
+    doc = idp_metadata(f"https://{provider}.example.com/saml")
+    (tmp_path / "idp.xml").write_text(doc)
+    arn = f"arn:aws:iam::{server.account_id}:saml-provider/{provider}"
+
+    created = json.loads(ok(run_cli(server, "saml-providers", "create", provider, "--metadata",
+                                    str(tmp_path / "idp.xml"), "--tag", "team=sec", "-o", "json")))
+    assert created == {"SAMLProviderArn": arn}
+    assert iam.get_saml_provider(SAMLProviderArn=arn)["Tags"] == [{"Key": "team", "Value": "sec"}]
+
+    listed = ok(run_cli(server, "saml-providers"))
+    row = next(line for line in listed.splitlines() if arn in line)
+    assert provider in row and "2031-01-01 00:00:00" in row
+    assert any(p["Arn"] == arn for p in json.loads(ok(run_cli(server, "saml-providers", "list", "-o", "json")))
+               ["SAMLProviderList"])
+
+    shown = ok(run_cli(server, "saml-providers", "show", provider))
+    assert f"https://{provider}.example.com/saml" in shown and "https://idp.example.com/sso" in shown
+    assert re.search(r"Signing certificates\s+1", shown) and "team=sec" in shown
+    assert ok(run_cli(server, "saml-providers", "show", arn, "--metadata")) == doc + "\n"
+    as_yaml = yaml.safe_load(ok(run_cli(server, "saml-providers", "show", arn, "-o", "yaml")))
+    assert as_yaml["SAMLMetadataDocument"] == doc and as_yaml["SAMLProviderArn"] == arn
+
+    assert ok(run_cli(server, "saml-providers", "delete", provider)).strip() == f"Deleted SAML provider {arn}"
+    one_error_line(run_cli(server, "saml-providers", "show", arn), "NoSuchEntity")
+    one_error_line(run_cli(server, "saml-providers", "delete", provider), "NoSuchEntity")
+
+
+def test_saml_create_bad_metadata_surfaces_the_api_error(server, name, tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<notmetadata>" + "x" * 1200 + "</notmetadata>")
+    line = one_error_line(run_cli(server, "saml-providers", "create", name("idp"), "--metadata", str(bad)),
+                          "InvalidInput")
+    assert "metadata" in line
+
+
+def test_no_credentials(server):
+    line = one_error_line(run_cli(server, "summary", env={"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}),
+                          "NoCredentials")
+    assert "Unable to locate credentials" in line
+
+
+def test_bad_credentials(server):
+    one_error_line(run_cli(server, "summary", env={"AWS_SECRET_ACCESS_KEY": "not-the-secret"}), "SignatureDoesNotMatch")
+    one_error_line(run_cli(server, "alias", env={"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE"}), "InvalidClientTokenId")
+
+
+def test_unreachable_endpoint(server):
+    url = f"http://127.0.0.1:{free_port()}"
+    line = one_error_line(run_cli(server, "summary", "--endpoint-url", url), "EndpointConnectionError")
+    assert url in line
+
+
+@pytest.mark.xfail(strict=True, reason="waits for policy evaluation in server/authorize.py: today every "
+                                       "caller of the account is allowed every action")
+def test_access_denied(server, iam, name):
+    user = name("nobody")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    result = run_cli(server, "summary", env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+                                             "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
+    line = one_error_line(result, "AccessDenied")
+    assert f"user/{user} is not authorized to perform: iam:GetAccountSummary" in line
+
+
+def test_profile_and_endpoint_options(server, tmp_path):
+    (tmp_path / "credentials").write_text(
+        f"[lab]\naws_access_key_id = {server.access_key}\naws_secret_access_key = {server.secret_key}\n")
+    (tmp_path / "config").write_text("[profile lab]\nregion = eu-west-1\n")
+    env = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_ENDPOINT_URL": None,
+           "AWS_DEFAULT_REGION": None, "AWS_CONFIG_FILE": str(tmp_path / "config"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials")}
+    out = ok(run_cli(server, "summary", "-o", "json", "--profile", "lab", "--endpoint-url", server.endpoint, env=env))
+    assert json.loads(out)["SummaryMap"]["UsersQuota"] == 5000
+    # group-level options work as well as command-level ones
+    out = ok(run_cli(server, "--profile", "lab", "--endpoint-url", server.endpoint, "--region", "us-east-1",
+                     "summary", "-o", "json", env=env))
+    assert "SummaryMap" in json.loads(out)
+    one_error_line(run_cli(server, "summary", "--profile", "nope", env=env), "ProfileNotFound")
+
+
+def test_debug_logs_requests_on_stderr_only(server):
+    result = run_cli(server, "summary", "-o", "json", "--debug")
+    assert result.returncode == 0
+    assert "GetAccountSummary" in result.stderr and "botocore" in result.stderr
+    assert "SummaryMap" in json.loads(result.stdout)
+
+
+def test_client_side_validation_uses_the_api_text(server):
+    line = one_error_line(run_cli(server, "password-policy", "set", "--min-length", "200"), "ValidationError")
+    assert line == ("error: ValidationError: 1 validation error detected: Value '200' at 'minimumPasswordLength' "
+                    "failed to satisfy constraint: Member must have value less than or equal to 128")

@@ -1,0 +1,246 @@
+"""`iamd account` on an account of its own: alias, password policy, credential report and
+its findings, the summary's quota warning, and the demo (both engines).
+
+The module starts one dedicated iamd per engine and seeds it once, before anything asks
+for a credential report: the report is a snapshot that stays fresh for four hours, so the
+expected findings below are exactly those of the seeded users.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+import pyotp
+import pytest
+import yaml
+from sqlalchemy import create_engine, select, update
+
+from iamd.store.schema.core import accounts
+
+ROOT = "<root_account>"
+
+
+def run_cli(server, *args, env=None, input=None):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    e.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "NO_COLOR": "1"})
+    e.update(server.env_for_clients())
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "iamd.cli.main", "account", *args], env=e, input=input,
+                          capture_output=True, text=True, timeout=120)
+
+
+def ok(result) -> str:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def one_error_line(result, code: str) -> str:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {code}: "), result.stderr
+    return lines[0]
+
+
+def seed(srv) -> dict:
+    """Users whose findings are known; see EXPECTED_NOW."""
+    iam = srv.client("iam")
+    for user in ("console", "guarded", "twokeys", "onekey", "dormant", "plain"):
+        iam.create_user(UserName=user)
+    iam.create_login_profile(UserName="console", Password="Corr3ct-Horse-Battery!")
+    iam.create_login_profile(UserName="guarded", Password="Corr3ct-Horse-Battery!")
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="guarded")["VirtualMFADevice"]
+    totp, now = pyotp.TOTP(device["Base32StringSeed"].decode()), time.time()
+    iam.enable_mfa_device(UserName="guarded", SerialNumber=device["SerialNumber"],
+                          AuthenticationCode1=totp.at(now - 30), AuthenticationCode2=totp.at(now))
+    iam.create_access_key(UserName="twokeys")
+    iam.create_access_key(UserName="twokeys")
+    key = iam.create_access_key(UserName="onekey")["AccessKey"]
+    srv.client("sts", key["AccessKeyId"], key["SecretAccessKey"]).get_caller_identity()
+    dormant = iam.create_access_key(UserName="dormant")["AccessKey"]
+    iam.update_access_key(UserName="dormant", AccessKeyId=dormant["AccessKeyId"], Status="Inactive")
+    return {"iam": iam}
+
+
+@pytest.fixture(scope="module")
+def acct(server, server_factory):
+    srv = server_factory(server.engine, extra_args=["--no-access-log"]).start()
+    seed(srv)
+    return srv
+
+
+def engine_of(srv):
+    if srv.database_url:
+        return create_engine(srv.database_url.replace("postgresql://", "postgresql+psycopg://"))
+    return create_engine(f"sqlite:///{srv.data_dir / 'iamd.db'}", connect_args={"timeout": 30})
+
+
+def set_quota_overrides(srv, quotas: dict) -> None:
+    """Per-account quotas live in accounts.settings; the API has no call to change them."""
+    engine = engine_of(srv)
+    with engine.begin() as conn:
+        raw = conn.execute(select(accounts.c.settings).where(accounts.c.account_id == srv.account_id)).scalar()
+        settings = json.loads(raw or "{}")
+        settings["quotas"] = quotas
+        conn.execute(update(accounts).where(accounts.c.account_id == srv.account_id)
+                     .values(settings=json.dumps(settings)))
+    engine.dispose()
+
+
+# (user, check) of the seeded account judged now with the default limits.
+EXPECTED_NOW = [
+    (ROOT, "root-access-key-present"),   # the bootstrap root key
+    (ROOT, "root-access-key-used"),      # ... which signed the seeding calls
+    (ROOT, "root-no-mfa"),
+    ("console", "console-user-no-mfa"),  # "guarded" has the same password and an MFA device
+    ("twokeys", "access-key-never-used"),
+    ("twokeys", "access-key-never-used"),
+    ("twokeys", "two-active-keys"),
+]
+
+
+def findings(srv, *args) -> list[dict]:
+    return json.loads(ok(run_cli(srv, "credential-report", "--findings", "-o", "json", *args)))
+
+
+def test_credential_report_every_format(acct):
+    iam = acct.client("iam")
+    csv_text = ok(run_cli(acct, "credential-report", "-o", "csv"))
+    assert csv_text == iam.get_credential_report()["Content"].decode().rstrip("\n") + "\n"
+    assert len(csv_text.splitlines()[0].split(",")) == 22
+    rows = json.loads(ok(run_cli(acct, "credential-report", "-o", "json")))
+    assert [r["user"] for r in rows][:1] == [ROOT]
+    assert {r["user"] for r in rows} >= {"console", "guarded", "twokeys", "onekey", "dormant", "plain"}
+    assert next(r for r in rows if r["user"] == "guarded")["mfa_active"] == "true"
+    assert yaml.safe_load(ok(run_cli(acct, "credential-report", "-o", "yaml"))) == rows
+    table = ok(run_cli(acct, "credential-report"))
+    assert "Credential report generated" in table and "password enabled" in table
+    console_row = next(line for line in table.splitlines() if " console " in line)
+    assert "true" in console_row and "false" in console_row
+    wide = ok(run_cli(acct, "credential-report", "--columns", "user,arn,mfa_active"))
+    assert f"arn:aws:iam::{acct.account_id}:user/guarded" in wide and "access key" not in wide
+
+
+def test_findings_now(acct):
+    found = findings(acct)
+    assert sorted((f["user"], f["check"]) for f in found) == sorted(EXPECTED_NOW)
+    assert found[0]["severity"] == "high" and found[-1]["severity"] == "low"
+    table = ok(run_cli(acct, "credential-report", "--findings"))
+    assert "7 finding(s)" in table and "console-user-no-mfa" in table
+    csv_lines = ok(run_cli(acct, "credential-report", "--findings", "-o", "csv")).splitlines()
+    assert csv_lines[0] == "severity,user,check,detail,arn" and len(csv_lines) == 8
+
+
+def test_findings_ahead_in_time_with_a_password_policy(acct):
+    iam = acct.client("iam")
+    iam.update_account_password_policy(MaxPasswordAge=30)
+    try:
+        ahead = (datetime.now(timezone.utc) + timedelta(days=100)).isoformat()
+        found = {(f["user"], f["check"]) for f in findings(acct, "--as-of", ahead)}
+    finally:
+        iam.delete_account_password_policy()
+    assert found - set(EXPECTED_NOW) == {
+        ("onekey", "access-key-too-old"), ("onekey", "credential-unused"),
+        ("twokeys", "access-key-too-old"),
+        ("console", "credential-unused"), ("guarded", "credential-unused"),  # passwords never used
+        ("console", "password-too-old"), ("guarded", "password-too-old"),
+    }
+    # the limits are options: a year-long allowance clears the age findings again
+    lenient = {(f["user"], f["check"]) for f in findings(acct, "--as-of", ahead, "--max-key-age", "365",
+                                                         "--max-unused", "365")}
+    assert lenient == set(EXPECTED_NOW)
+
+
+def test_alias_journey(acct):
+    assert ok(run_cli(acct, "alias")).strip() == "This account has no alias."
+    first, second = f"cli-{acct.port}-a", f"cli-{acct.port}-b"
+    assert ok(run_cli(acct, "alias", "set", first)).strip() == f"Account alias set to {first}."
+    shown = ok(run_cli(acct, "alias", "show"))
+    assert f"Account alias: {first}" in shown and f"https://{first}.signin.aws.amazon.com/console" in shown
+    assert json.loads(ok(run_cli(acct, "alias", "-o", "json"))) == {"AccountAliases": [first]}
+    assert yaml.safe_load(ok(run_cli(acct, "alias", "show", "-o", "yaml"))) == {"AccountAliases": [first]}
+    assert ok(run_cli(acct, "alias", "show", "-o", "csv")).splitlines() == [
+        "alias,sign_in_url", f"{first},https://{first}.signin.aws.amazon.com/console"]
+    replaced = json.loads(ok(run_cli(acct, "alias", "set", second, "-o", "json")))
+    assert replaced == {"AccountAlias": second, "Replaced": first}
+    assert acct.client("iam").list_account_aliases()["AccountAliases"] == [second]
+    one_error_line(run_cli(acct, "alias", "set", "Not_Valid"), "ValidationError")
+    one_error_line(run_cli(acct, "alias", "delete", first), "NoSuchEntity")
+    assert ok(run_cli(acct, "alias", "delete")).strip() == f"Account alias {second} deleted."
+    assert acct.client("iam").list_account_aliases()["AccountAliases"] == []
+    assert one_error_line(run_cli(acct, "alias", "delete"), "NoSuchEntity") == \
+        "error: NoSuchEntity: The account has no alias to delete."
+
+
+def test_password_policy_journey(acct):
+    iam = acct.client("iam")
+    assert ok(run_cli(acct, "password-policy")).strip() == "This account has no password policy."
+    assert json.loads(ok(run_cli(acct, "password-policy", "show", "-o", "json"))) == {"PasswordPolicy": None}
+
+    out = ok(run_cli(acct, "password-policy", "set", "--min-length", "12", "--require-symbols", "--max-age", "30",
+                     "--reuse-prevention", "5"))
+    assert "Password policy updated." in out and "Minimum length" in out
+    got = iam.get_account_password_policy()["PasswordPolicy"]
+    assert (got["MinimumPasswordLength"], got["RequireSymbols"], got["MaxPasswordAge"], got["PasswordReusePrevention"]) \
+        == (12, True, 30, 5)
+
+    # one more setting keeps the others (the API alone would reset them)
+    data = json.loads(ok(run_cli(acct, "password-policy", "set", "--require-numbers", "-o", "json")))["PasswordPolicy"]
+    assert (data["MinimumPasswordLength"], data["RequireSymbols"], data["RequireNumbers"], data["MaxPasswordAge"]) \
+        == (12, True, True, 30)
+    data = yaml.safe_load(ok(run_cli(acct, "password-policy", "set", "--max-age", "0", "--no-require-symbols",
+                                     "-o", "yaml")))["PasswordPolicy"]
+    assert data["ExpirePasswords"] is False and "MaxPasswordAge" not in data and data["RequireSymbols"] is False
+    rows = ok(run_cli(acct, "password-policy", "show", "-o", "csv")).splitlines()
+    assert rows[0] == "setting,value" and "MinimumPasswordLength,12" in rows
+
+    data = json.loads(ok(run_cli(acct, "password-policy", "set", "--reset", "--hard-expiry", "-o", "json")))
+    assert data["PasswordPolicy"]["MinimumPasswordLength"] == 6 and data["PasswordPolicy"]["HardExpiry"] is True
+
+    one_error_line(run_cli(acct, "password-policy", "set", "--min-length", "5"), "ValidationError")
+    assert ok(run_cli(acct, "password-policy", "delete")).strip() == "Password policy deleted."
+    line = one_error_line(run_cli(acct, "password-policy", "delete"), "NoSuchEntity")
+    assert line == "error: NoSuchEntity: The account policy with name PasswordPolicy cannot be found."
+
+
+def test_summary_warns_above_eighty_percent(acct):
+    users = acct.client("iam").get_account_summary()["SummaryMap"]["Users"]
+    set_quota_overrides(acct, {"UsersQuota": users + 1, "GroupsQuota": 10})
+    try:
+        result = run_cli(acct, "summary")
+        data = json.loads(ok(run_cli(acct, "summary", "-o", "json")))
+    finally:
+        set_quota_overrides(acct, {})
+    pct = round(users / (users + 1) * 100)
+    assert result.stderr == f"warning: Users at {pct}% of quota ({users} of {users + 1})\n"
+    row = next(line for line in ok(result).splitlines() if line.strip("│ ").startswith("Users "))
+    assert f"{pct}% !" in row
+    assert data["Warnings"] == ["Users"]
+    assert next(r for r in data["Usage"] if r["key"] == "Users")["quota"] == users + 1
+
+
+def test_demo_unattended_restores_the_account(acct):
+    iam = acct.client("iam")
+    iam.create_account_alias(AccountAlias=f"keep-{acct.port}")
+    try:
+        out = ok(run_cli(acct, "demo", "--yes"))
+        assert iam.list_account_aliases()["AccountAliases"] == [f"keep-{acct.port}"]
+    finally:
+        iam.delete_account_alias(AccountAlias=f"keep-{acct.port}")
+    for text in (f"Your account currently uses 'keep-{acct.port}' as its alias.", "Your account now has no alias.",
+                 "Got credentials report. Showing only the first 3 columns.", "Usage against quota",
+                 "user console", "Do you want to create a default password policy? (yes)",
+                 "Minimum length", "Password policy deleted.", "This account has no SAML providers.",
+                 "Thanks for watching"):
+        assert text in out, text
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_account_password_policy()
+
+
+def test_demo_interactive_answers(acct):
+    out = ok(run_cli(acct, "demo", input="n\nn\n"))
+    assert "These are pretty long" in out and "user console" not in out
+    assert "Want to see the password policy" in out and "Thanks for watching" in out

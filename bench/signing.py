@@ -25,7 +25,7 @@ def raw_request(host: str, port: int, operation: str, params: dict, key: str, se
     req = AWSRequest(method="POST", url=url, data=body, headers={
         "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
     SigV4Auth(Credentials(key, secret), service, region).add_auth(req)
-    lines = [f"POST / HTTP/1.1", f"Host: {host}:{port}"]
+    lines = ["POST / HTTP/1.1", f"Host: {host}:{port}"]
     for k, v in req.headers.items():
         if k.lower() == "host":
             continue

@@ -6,7 +6,7 @@ import time
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from unittest import mock
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
@@ -16,6 +16,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import boto3
 
@@ -283,3 +285,34 @@ def test_root_key_use_is_recorded(server, iam):
     server.client("sts").get_caller_identity()
     used = iam.get_access_key_last_used(AccessKeyId=server.access_key)["AccessKeyLastUsed"]
     assert used["ServiceName"] in ("iam", "sts") and used["LastUsedDate"].timestamp() <= time.time() + 1
+
+
+# -- no input about the signature, however mangled, earns a 500 -----------------------------
+
+# header values as an HTTP client can send them: printable, no surrounding whitespace
+_printable = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=80).map(str.strip)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(auth=_printable, date=_printable, extra=st.sampled_from(["", "X-Amz-Security-Token", "X-Amz-Content-SHA256"]))
+def test_mangled_authorization_never_fails_the_server(server, auth, date, extra):
+    url, headers, body = signed(server)
+    headers["Authorization"] = headers["Authorization"][:20] + auth
+    headers["X-Amz-Date"] = date
+    if extra:
+        headers[extra] = auth
+    status = send(url, headers, body).status_code
+    assert 400 <= status < 500
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+                              "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"]),
+       value=st.text(max_size=40))
+def test_mangled_presign_parameters_never_fail_the_server(server, field, value):
+    q = {"Action": "GetCallerIdentity", "Version": "2011-06-15", "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+         "X-Amz-Credential": f"{server.access_key}/20261129/us-east-1/sts/aws4_request",
+         "X-Amz-Date": "20261129T120000Z", "X-Amz-Expires": "60", "X-Amz-SignedHeaders": "host",
+         "X-Amz-Signature": "0" * 64, field: value}
+    status = httpx.get(f"{server.endpoint}/?{urlencode(q)}").status_code
+    assert 400 <= status < 500

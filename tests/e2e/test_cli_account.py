@@ -76,17 +76,18 @@ def entities(iam, name):
 
 
 def test_summary_every_format(server, iam):
+    quota = iam.get_account_summary()["SummaryMap"]["UsersQuota"]
     table = ok(run_cli(server, "summary"))
     assert "Usage against quota" in table and "Limits" in table and "Account" in table
     users = next(line for line in table.splitlines() if line.strip("│ ").startswith("Users "))
-    assert "5000" in users and "%" in users
+    assert str(quota) in users and "%" in users
     data = json.loads(ok(run_cli(server, "summary", "-o", "json")))
     truth = iam.get_account_summary()["SummaryMap"]
-    assert set(data["SummaryMap"]) == set(truth) and data["SummaryMap"]["UsersQuota"] == truth["UsersQuota"]
+    assert set(data["SummaryMap"]) == set(truth) and data["SummaryMap"]["UsersQuota"] == quota
     assert {r["key"] for r in data["Usage"]} >= {"Users", "Groups", "Roles", "Policies"}
-    assert yaml.safe_load(ok(run_cli(server, "summary", "-o", "yaml")))["SummaryMap"]["UsersQuota"] == 5000
+    assert yaml.safe_load(ok(run_cli(server, "summary", "-o", "yaml")))["SummaryMap"]["UsersQuota"] == quota
     csv_lines = ok(run_cli(server, "summary", "-o", "csv")).splitlines()
-    assert csv_lines[0] == "key,value" and "UsersQuota,5000" in csv_lines
+    assert csv_lines[0] == "key,value" and f"UsersQuota,{quota}" in csv_lines
 
 
 def test_authorization_details_tree(server, entities):
@@ -134,7 +135,7 @@ def test_authorization_details_graphs(server, entities, tmp_path):
     for path in (svg, png, html):
         result = run_cli(server, "authorization-details", "--graph", str(path))
         assert ok(result) == ""
-        assert re.fullmatch(rf"wrote {re.escape(str(path))}: \d+ nodes, \d+ edges\n", result.stderr)
+        assert re.search(rf"^wrote {re.escape(str(path))}: \d+ nodes, \d+ edges$", result.stderr, re.M)
     texts = {"".join(t.itertext()) for t in ElementTree.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text")}
     assert names <= texts
     data = png.read_bytes()
@@ -238,7 +239,7 @@ def test_profile_and_endpoint_options(server, tmp_path):
            "AWS_DEFAULT_REGION": None, "AWS_CONFIG_FILE": str(tmp_path / "config"),
            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials")}
     out = ok(run_cli(server, "summary", "-o", "json", "--profile", "lab", "--endpoint-url", server.endpoint, env=env))
-    assert json.loads(out)["SummaryMap"]["UsersQuota"] == 5000
+    assert json.loads(out)["SummaryMap"]["UsersQuota"] > 0
     # group-level options work as well as command-level ones
     out = ok(run_cli(server, "--profile", "lab", "--endpoint-url", server.endpoint, "--region", "us-east-1",
                      "summary", "-o", "json", env=env))

@@ -304,3 +304,30 @@ def test_sigterm_finishes_the_request_in_flight_and_exits_zero(server_factory, e
     assert f"<Account>{srv.account_id}</Account>".encode() in reply
     assert srv.proc.wait(15) == 0
     assert "Traceback" not in srv.log_path.read_text()
+
+
+@pytest.mark.skipif("postgresql" not in ENGINES, reason="needs PostgreSQL")
+def test_database_outage_is_503_and_the_server_stays_up(server_factory):
+    from conftest import pg_drop_database
+    srv = server_factory("postgresql", extra_args=["--no-access-log"]).start()
+    iam = srv.client("iam")
+    iam.list_users()
+    pg_drop_database(srv.database_url)  # terminates the server's connections, too
+    with pytest.raises(ClientError) as e:
+        iam.list_users()
+    assert e.value.response["Error"]["Code"] == "ServiceUnavailable"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert httpx.get(srv.endpoint + "/health").status_code == 200
+
+
+def test_workers_exit_with_a_killed_supervisor(server_factory):
+    srv = server_factory(ENGINES[0], extra_args=["--workers", "2", "--no-access-log"]).start()
+    srv.stop("kill")  # SIGKILL: the supervisor cannot pass anything on
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", srv.port), timeout=0.5).close()
+        except OSError:
+            return  # nobody holds the port any more
+        time.sleep(0.1)
+    raise AssertionError("workers outlived their supervisor and still hold the port")

@@ -110,3 +110,11 @@ def test_get_user_without_name_is_the_caller(iam, server, name):
     assert me.get_user()["User"]["UserName"] == n
     root = iam.get_user()["User"]
     assert root["Arn"] == f"arn:aws:iam::{server.account_id}:root"
+
+
+@pytest.mark.parametrize("forged", ["WzFd", "bm90LWpzb24", "WyJhIiwiYiJd", "e30", "!!!"])
+def test_forged_marker_is_invalid_input(iam, forged):
+    """A marker is opaque: anything iamd did not issue is InvalidInput, never a 500."""
+    with pytest.raises(ClientError) as e:
+        iam.list_users(Marker=forged)
+    assert code(e) == "InvalidInput"

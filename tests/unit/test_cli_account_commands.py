@@ -344,7 +344,7 @@ def test_authorization_details_trees_over_pages(stub):
     result = run("authorization-details", "--no-color")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "1 users, 1 groups, 1 roles, 1 managed policies" in out
+    assert "1 user, 1 group, 1 role, 1 managed policy" in out
     assert "user alice" in out and "group admins" in out and "managed s3all" in out and "inline own" in out
     assert "role web" in out and "trusts ec2.amazonaws.com" in out and "instance profile web-ip" in out
     # the group's policy hangs under the group, under the user
@@ -411,3 +411,28 @@ def test_demo_yes_runs_the_tour(stub):
                  "Showing only the first 3 columns.", "user alice", "Password policy deleted.",
                  "This account has no SAML providers.", "Thanks for watching"):
         assert text in out
+
+
+def test_shell_completion_lists_commands_and_choices():
+    def complete(words: str) -> list[str]:
+        env = {"_IAMD_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1)}
+        result = CliRunner().invoke(cli, [], prog_name="iamd", env=env)
+        return [line.split(",", 1)[1] for line in result.output.splitlines()]
+    assert set(complete("iamd account ")) == {"alias", "credential-report", "summary", "authorization-details",
+                                              "password-policy", "saml-providers", "demo"}
+    assert complete("iamd account authorization-details --filter Lo") == ["LocalManagedPolicy"]
+    assert complete("iamd account summary -o y") == ["yaml"]
+
+
+def test_saml_create_unreadable_file_is_one_line(stub, tmp_path):
+    result = run("saml-providers", "create", "corp", "--metadata", str(tmp_path / "missing.xml"))
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: InvalidParameterValue: Cannot read metadata file {tmp_path / 'missing.xml'}: "
+                             "No such file or directory.\n")
+
+
+def test_saml_create_from_stdin(stub):
+    doc = metadata()
+    stub.add_response("create_saml_provider", {"SAMLProviderArn": SAML_ARN}, {"Name": "corp", "SAMLMetadataDocument": doc})
+    result = run("saml-providers", "create", "corp", "--metadata", "-", input=doc)
+    assert result.exit_code == 0 and result.stdout.strip() == f"Created SAML provider {SAML_ARN}"

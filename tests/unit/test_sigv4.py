@@ -250,7 +250,7 @@ def test_presigned_parameters():
         with pytest.raises(AWSError) as e:
             sigv4.extract({}, {k: v for k, v in q.items() if k != drop})
         assert e.value.code == "IncompleteSignature" and f"'{drop}'" in e.value.message
-    for bad in ("-1", "604801", "1e3", ""):
+    for bad in ("-1", "604801", "1e3", "", "\u00b2", "\u0661"):
         with pytest.raises(AWSError) as e:
             sigv4.extract({}, {**q, "X-Amz-Expires": bad})
         assert e.value.code == "IncompleteSignature"

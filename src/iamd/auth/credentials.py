@@ -7,7 +7,6 @@ does not turn every read into a write.
 """
 
 import threading
-import time
 from dataclasses import dataclass
 
 from ..protocol.errors import AWSError

@@ -102,7 +102,7 @@ def extract(headers: dict[str, str], query: dict[str, str]) -> SignedRequest:
         token = query.get("X-Amz-Security-Token")
         presigned = True
         raw = query.get("X-Amz-Expires", "3600")
-        if not raw.isdigit() or int(raw) > MAX_EXPIRES:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_EXPIRES:
             raise _incomplete(f"X-Amz-Expires must be a whole number of seconds between 0 and "
                               f"{MAX_EXPIRES}, not '{raw}'.")
         expires = int(raw)
@@ -223,6 +223,8 @@ def canonical_query(raw_query: str, drop_signature: bool) -> str:
 def canonical_path(raw_path: str) -> str:
     """The path as received, dot segments and repeated slashes removed, encoded once more:
     SigV4 for every service but S3 encodes the (already encoded) path a second time."""
+    if raw_path == "/":  # what every SDK sends to IAM and STS
+        return "/"
     return quote(normalize_url_path(raw_path), safe="/~")
 
 

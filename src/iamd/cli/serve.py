@@ -68,7 +68,7 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     settings.account_id = info.account_id
     say = lambda msg: click.echo(f"iamd: {msg}", err=True)  # noqa: E731
     say(f"version {__version__}")
-    say(f"listening on http://{host}:{port} with {workers} worker(s)")
+    say(f"listening on http://{f'[{host}]' if ':' in host else host}:{port} with {workers} worker(s)")
     say(f"storage: {_storage(store, settings.data_path)}, schema version {info.schema_version}")
     say(f"account: {info.account_id}")
     if settings.enforce:

@@ -13,6 +13,7 @@ import binascii
 import math
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from botocore.model import Shape
@@ -54,7 +55,9 @@ def parse_form(raw: str) -> dict[str, str]:
     return params
 
 
+@lru_cache(maxsize=4096)
 def lower_first(name: str) -> str:
+    """A member name as Coral writes it in a validation path (`userName`)."""
     return name[:1].lower() + name[1:]
 
 
@@ -110,10 +113,13 @@ class _Walker:
                 if own != "":
                     return self.bad(own, path, f"Member must be a {t}")
             if t == "structure":
-                return self.structure(shape, children, path, depth + 1)
-            if t == "list":
-                return self.list(shape, children, path, depth + 1)
-            return self.map(shape, children, path, depth + 1)
+                result = self.structure(shape, children, path, depth + 1)
+            elif t == "list":
+                result = self.list(shape, children, path, depth + 1)
+            else:
+                result = self.map(shape, children, path, depth + 1)
+            # Only `Name=` says "empty"; sub-keys that name nothing we know say nothing.
+            return None if not result and own is None else result
         raw = node[0]
         if raw is None:
             return None

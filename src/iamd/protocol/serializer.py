@@ -82,8 +82,14 @@ def _integer(value) -> str:
     return "%d" % value
 
 
+_NON_FINITE = {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}
+
+
 def _float(value) -> str:
-    return repr(float(value))
+    # Shortest text that reads back to the same double; non-finite values spelled so
+    # that both Java's Double.parseDouble and Python's float() accept them.
+    text = repr(float(value))
+    return _NON_FINITE.get(text, text)
 
 
 def _formatter(shape: Shape):

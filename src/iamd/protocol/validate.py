@@ -27,12 +27,15 @@ def _check(shape: Shape, value, path: str, errors: list[str]) -> None:
     meta = shape.metadata
     t = shape.type_name
     if t == "structure":
+        required = shape.required_members
         for name, member in shape.members.items():
-            sub = f"{path}.{lower_first(name)}" if path else lower_first(name)
             v = value.get(name)
+            if v is None and name not in required:
+                continue
+            sub = f"{path}.{lower_first(name)}" if path else lower_first(name)
             if v is not None:
                 _check(member, v, sub, errors)
-            elif name in shape.required_members:
+            else:
                 errors.append(f"Value null at '{sub}' failed to satisfy constraint: Member must not be null")
         return
     if t == "list":
@@ -75,14 +78,20 @@ def _check(shape: Shape, value, path: str, errors: list[str]) -> None:
 
 
 def _length(meta: dict, n: int, value, path: str, errors: list[str]) -> None:
-    shown = value if isinstance(value, str) else "[" + ", ".join(map(str, value)) + "]" \
-        if isinstance(value, list) else value
-    if "min" in meta and n < meta["min"]:
-        errors.append(f"Value '{shown}' at '{path}' failed to satisfy constraint: "
-                      f"Member must have length greater than or equal to {meta['min']}")
-    if "max" in meta and n > meta["max"]:
-        errors.append(f"Value '{shown}' at '{path}' failed to satisfy constraint: "
-                      f"Member must have length less than or equal to {meta['max']}")
+    lo, hi = meta.get("min"), meta.get("max")
+    if lo is not None and n < lo:
+        errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: "
+                      f"Member must have length greater than or equal to {lo}")
+    if hi is not None and n > hi:
+        errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: "
+                      f"Member must have length less than or equal to {hi}")
+
+
+def _shown(value) -> str:
+    # Only built for a message: a list's text can be long.
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
 
 
 def validation_message(errors: list[str]) -> str:

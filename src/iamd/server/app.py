@@ -18,6 +18,8 @@ import time
 import traceback
 import uuid
 
+from sqlalchemy.exc import OperationalError
+
 from ..protocol.errors import COMMON_STATUS, AWSError
 from ..protocol.model import catalog
 from ..protocol.parser import parse_form, parse_input
@@ -47,6 +49,8 @@ class IamApp:
         self.catalog = catalog()
         self.handlers = load_handlers()
         self.pid = os.getpid()  # tells the workers apart in the access log
+        dbapi = state.store.engine.dialect.dbapi  # the fast path raises the driver's own errors
+        self.db_down = (OperationalError, dbapi.OperationalError, dbapi.InterfaceError)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -139,6 +143,10 @@ class IamApp:
             resp = self.error(err, rid)
         except UnicodeDecodeError:
             resp = self.error(AWSError("MalformedQueryString", "The request body is not valid UTF-8."), rid)
+        except self.db_down:  # the database is down or locked out: 503, which SDKs retry
+            log.error("request %s: database unavailable:\n%s", rid, traceback.format_exc())
+            resp = self.error(AWSError("ServiceUnavailable", "Service is unavailable. Please try again later.",
+                                       503, sender=False), rid)
         except Exception:  # a bug: answer 500 in the AWS envelope, keep the traceback in the log
             log.error("request %s failed:\n%s", rid, traceback.format_exc())
             resp = self.error(AWSError("InternalFailure", "The request processing has failed because of "

@@ -16,6 +16,8 @@ def _owner(ctx, p, lock=False):
     if name is None and ctx.caller.kind == "user":
         name = ctx.caller.name
     if name is None:
+        if lock:
+            ctx.tx.lock_account(ctx.account_id)  # root's keys: the account row guards the quota
         return None, None
     row = require_user(ctx, name, lock=lock)
     return row.user_id, row.name

@@ -5,14 +5,12 @@ AWS managed policies (account_id NULL) can be read and attached by every account
 changed; their AttachmentCount and PermissionsBoundaryUsageCount count this account only.
 """
 
-from sqlalchemy import select
 
 from ..policy.grammar import check_document, policy_size
 from ..protocol.errors import (AWSError, already_exists, delete_conflict, invalid_input, limit_exceeded,
                                no_such_entity)
 from ..store.paging import listing
 from ..store.policies import PolicyRepo
-from ..store.schema.core import accounts
 from ..store.tags import TagRepo
 from . import ids
 from .arns import arn as entity_arn
@@ -91,8 +89,7 @@ def create_policy(ctx, p):
     check_new_tags(tags)
     check_managed_document(ctx, p["PolicyDocument"])
     # Lock the account row so concurrent creators queue and the quota holds exactly.
-    ctx.tx.execute(ctx.tx.for_update(select(accounts.c.account_id)
-                                     .where(accounts.c.account_id == ctx.account_id)))
+    ctx.tx.lock_account(ctx.account_id)
     limit = quota(ctx, "PoliciesQuota")
     if repo.count_local() >= limit:
         raise limit_exceeded(f"Cannot exceed quota for PoliciesPerAccount: {limit}")

@@ -9,13 +9,12 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .paging import page
-from .schema.core import accounts
 from .schema.credentials import server_certificates, signing_certificates
 
 
 def lock_account(tx, account_id: str) -> None:
     """Serialize account-wide quota checks (a no-op on SQLite, whose writers serialize)."""
-    tx.execute(tx.for_update(select(accounts.c.account_id).where(accounts.c.account_id == account_id)))
+    tx.lock_account(account_id)
 
 
 class ServerCertificateRepo:

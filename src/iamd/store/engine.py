@@ -11,12 +11,18 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import bindparam, create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..protocol.errors import AWSError
 from . import migrations
+from .fastq import Query
+from .schema.core import accounts
+
+
+_LOCK_ACCOUNT = Query(select(accounts.c.account_id)
+                      .where(accounts.c.account_id == bindparam("account_id")).with_for_update())
 
 
 class Tx:
@@ -32,6 +38,12 @@ class Tx:
 
     def execute(self, stmt, params=None):
         return self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)
+
+    def lock_account(self, account_id: str) -> None:
+        """Serialize account-wide quota checks by locking the account's row (PostgreSQL);
+        SQLite write transactions already run one at a time."""
+        if self.dialect == "postgresql":
+            _LOCK_ACCOUNT.run(self, account_id=account_id)
 
     def for_update(self, select):
         """Lock the selected rows until commit (a no-op on SQLite, whose writers serialize)."""

@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .paging import page
-from .schema.core import accounts, users
+from .schema.core import users
 from .schema.entities import group_members, groups
 
 
@@ -45,8 +45,7 @@ class GroupRepo:
         """Groups in the account; `lock` first locks the account row so that concurrent
         creators queue behind each other and the GroupsPerAccount quota holds exactly."""
         if lock:
-            self.tx.execute(self.tx.for_update(select(accounts.c.account_id)
-                                               .where(accounts.c.account_id == self.account_id)))
+            self.tx.lock_account(self.account_id)
         return self.tx.execute(select(func.count()).select_from(groups)
                                .where(groups.c.account_id == self.account_id)).scalar()
 

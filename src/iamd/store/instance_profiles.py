@@ -7,7 +7,6 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .paging import page
-from .schema.core import accounts
 from .schema.entities import instance_profile_roles, instance_profiles, roles
 
 
@@ -55,8 +54,7 @@ class InstanceProfileRepo:
         """Profiles in the account; `lock` first locks the account row so that concurrent
         creators queue behind each other and the InstanceProfilesPerAccount quota holds."""
         if lock:
-            self.tx.execute(self.tx.for_update(select(accounts.c.account_id)
-                                               .where(accounts.c.account_id == self.account_id)))
+            self.tx.lock_account(self.account_id)
         return self.tx.execute(select(func.count()).select_from(instance_profiles)
                                .where(instance_profiles.c.account_id == self.account_id)).scalar()
 

@@ -1,6 +1,6 @@
 """Access keys: the secret encrypted at rest; NULL user_id marks a root key."""
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from .fastq import Query
 
@@ -55,7 +55,10 @@ _LOOKUP = Query(
     .where(access_keys.c.access_key_id == bindparam("key_id")))
 
 _RECORD_USE = Query(
-    update(access_keys).where(access_keys.c.access_key_id == bindparam("key_id")).values(
+    # Only the first use in a span is recorded; another worker may have recorded it already.
+    update(access_keys).where(access_keys.c.access_key_id == bindparam("key_id"),
+                              or_(access_keys.c.last_used_at.is_(None),
+                                  access_keys.c.last_used_at <= bindparam("span_start"))).values(
         last_used_at=bindparam("at"), last_used_region=bindparam("region"),
         last_used_service=bindparam("service")))
 
@@ -65,5 +68,5 @@ def lookup_key(tx, key_id: str):
     return _LOOKUP.one(tx, key_id=key_id)
 
 
-def record_use(tx, key_id: str, at: float, region: str, service: str) -> None:
-    _RECORD_USE.run(tx, key_id=key_id, at=at, region=region, service=service)
+def record_use(tx, key_id: str, at: float, region: str, service: str, span: float = 900) -> None:
+    _RECORD_USE.run(tx, key_id=key_id, at=at, region=region, service=service, span_start=at - span)

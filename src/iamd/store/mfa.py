@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .paging import page
-from .schema.core import accounts, users
+from .schema.core import users
 from .schema.credentials import mfa_devices
 
 c = mfa_devices.c
@@ -22,8 +22,7 @@ class MfaRepo:
 
     def lock_account(self) -> None:
         """Serialize quota checks on the account's device count."""
-        self.tx.execute(self.tx.for_update(select(accounts.c.account_id).where(
-            accounts.c.account_id == self.account_id)))
+        self.tx.lock_account(self.account_id)
 
     def count(self) -> int:
         return self.tx.execute(select(func.count()).select_from(mfa_devices)

@@ -26,6 +26,24 @@ def decode_marker(marker: str):
         raise AWSError("InvalidInput", "Invalid Marker.") from None
 
 
+def _after(marker: str, cols) -> list:
+    """The decoded sort key, checked against the columns' types: a forged marker must be
+    refused here, not by the database."""
+    after = decode_marker(marker)
+    if not isinstance(after, list) or len(after) != len(cols):
+        raise AWSError("InvalidInput", "Invalid Marker.")
+    for value, col in zip(after, cols):
+        try:
+            want = col.type.python_type
+        except NotImplementedError:
+            want = str
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) if want in (int, float) \
+            else isinstance(value, want)
+        if not ok:
+            raise AWSError("InvalidInput", "Invalid Marker.")
+    return after
+
+
 def page(tx, stmt, sort_cols, marker: str | None, max_items: int | None, key_of=None):
     """Run `stmt` ordered by `sort_cols` from after `marker`; return (rows, next_marker).
 
@@ -33,9 +51,7 @@ def page(tx, stmt, sort_cols, marker: str | None, max_items: int | None, key_of=
     """
     limit = max_items or DEFAULT_MAX_ITEMS
     if marker:
-        after = decode_marker(marker)
-        if not isinstance(after, list) or len(after) != len(sort_cols):
-            raise AWSError("InvalidInput", "Invalid Marker.")
+        after = _after(marker, sort_cols)
         if len(sort_cols) == 1:
             stmt = stmt.where(sort_cols[0] > after[0])
         else:
@@ -82,9 +98,7 @@ def page_query(tx, base_stmt, params: dict, sort_keys: tuple[str, ...], marker: 
         query = _PAGED[variant] = Query(stmt.order_by(*cols).limit(bindparam("_limit")))
     params = {**params, "_limit": limit + 1}
     if marker:
-        after = decode_marker(marker)
-        if not isinstance(after, list) or len(after) != len(sort_keys):
-            raise AWSError("InvalidInput", "Invalid Marker.")
+        after = _after(marker, [base_stmt.selected_columns[k] for k in sort_keys])
         for i, v in enumerate(after):
             params[f"_after{i}"] = v
     rows = query.all(tx, **params)

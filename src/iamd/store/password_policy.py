@@ -2,7 +2,6 @@
 
 from sqlalchemy import delete, insert, select, update
 
-from .schema.core import accounts
 from .schema.credentials import password_policies
 
 class PasswordPolicyRepo:
@@ -16,8 +15,7 @@ class PasswordPolicyRepo:
     def put(self, **values) -> None:
         """Replace the policy with `values` (every policy column)."""
         # Two concurrent first updates would both insert; the account row lock orders them.
-        self.tx.execute(self.tx.for_update(select(accounts.c.account_id).where(
-            accounts.c.account_id == self.account_id)))
+        self.tx.lock_account(self.account_id)
         found = self.tx.execute(update(password_policies).where(
             password_policies.c.account_id == self.account_id).values(**values)).rowcount
         if not found:

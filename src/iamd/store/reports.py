@@ -228,9 +228,10 @@ def attached_policies_of(tx, entity_type: str, ids: list) -> dict:
 
 def group_names_of_users(tx, user_ids: list) -> dict:
     gm, g = group_members.c, groups.c
+    joined = group_members.join(groups, g.group_id == gm.group_id)
     out = defaultdict(list)
     for part in _chunks(user_ids):
-        for r in tx.execute(select(gm.user_id, g.name).select_from(group_members.join(groups, g.group_id == gm.group_id))
+        for r in tx.execute(select(gm.user_id, g.name).select_from(joined)
                             .where(gm.user_id.in_(part)).order_by(gm.user_id, g.name_lower)):
             out[r.user_id].append(r.name)
     return out

@@ -6,7 +6,6 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .paging import page
-from .schema.core import accounts
 from .schema.entities import roles, slr_deletions
 from .schema.policies import inline_policies, policy_attachments
 
@@ -46,8 +45,7 @@ class RoleRepo:
         """Roles in the account; `lock` first locks the account row so that concurrent
         creators queue behind each other and the RolesPerAccount quota holds exactly."""
         if lock:
-            self.tx.execute(self.tx.for_update(select(accounts.c.account_id)
-                                               .where(accounts.c.account_id == self.account_id)))
+            self.tx.lock_account(self.account_id)
         return self.tx.execute(select(func.count()).select_from(roles)
                                .where(roles.c.account_id == self.account_id)).scalar()
 

@@ -50,8 +50,8 @@ def show():
 
 
 @alias.command("set")
-@common_options()
 @click.argument("name")
+@common_options()
 def set_alias(name):
     """Set the account alias to NAME (replaces the current one)."""
     iam = iam_client()
@@ -67,8 +67,8 @@ def set_alias(name):
 
 
 @alias.command("delete")
-@common_options()
 @click.argument("name", required=False)
+@common_options()
 def delete(name):
     """Delete the account alias (NAME defaults to the current alias)."""
     iam = iam_client()

@@ -117,9 +117,8 @@ def role_tree(role: dict) -> Tree:
 
 def render_trees(details: dict, out) -> None:
     groups = {g["GroupName"]: g for g in details["GroupDetailList"]}
-    counts = {k: len(details[k]) for k in LISTS}
-    out.print(f"{counts['UserDetailList']} users, {counts['GroupDetailList']} groups, "
-              f"{counts['RoleDetailList']} roles, {counts['Policies']} managed policies")
+    counts = [(len(details[k]), noun) for k, noun in zip(LISTS, ("user", "group", "role", "managed policy"))]
+    out.print(", ".join(f"{n} {noun if n == 1 else noun.replace('policy', 'policie') + 's'}" for n, noun in counts))
     for user in details["UserDetailList"]:
         out.print(user_tree(user, groups))
     members = {g for u in details["UserDetailList"] for g in u.get("GroupList", [])}
@@ -144,10 +143,10 @@ def check_graph_path(path: str | None) -> None:
 
 
 @click.command("authorization-details")
-@common_options(("table", "json", "yaml", "csv"))
 @click.option("--filter", "filters", multiple=True, type=click.Choice(FILTERS),
               help="Entity type to include (repeatable; default all).")
 @click.option("--graph", "graph_path", metavar="FILE", help="Draw the entities and their links to FILE (.svg, .png or .html).")
+@common_options(("table", "json", "yaml", "csv"))
 def authorization_details(filters, graph_path):
     """Fetch every entity with its policies: trees, JSON, an edge list or a graph."""
     check_graph_path(graph_path)

@@ -10,8 +10,10 @@ from datetime import datetime, timezone
 
 import click
 from botocore.exceptions import ClientError
+from rich import box
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from . import findings as fnd
 from .common import CliError, common_options, iam_client, output_format, warn
@@ -67,25 +69,40 @@ def max_password_age(iam) -> int | None:
     return policy.get("MaxPasswordAge") if policy.get("ExpirePasswords", True) else None
 
 
+# Short headings for the table (the CSV/JSON keep AWS's column names).
+HEADINGS = {
+    "user": "user", "password_enabled": "password", "password_last_used": "pw used",
+    "mfa_active": "mfa", "access_key_1_active": "key 1", "access_key_1_last_rotated": "key 1 rotated",
+    "access_key_1_last_used_date": "key 1 used", "access_key_2_active": "key 2",
+    "access_key_2_last_rotated": "key 2 rotated", "access_key_2_last_used_date": "key 2 used",
+}
+# Report tokens in words: the table is for reading; --output csv/json keep the tokens.
+WORDS = {"true": "yes", "false": "no", "N/A": "-", "no_information": "never", "not_supported": "n/a"}
+
+
 def _cell(column: str, value: str) -> str:
-    if column.endswith(("_time", "_date", "_rotated", "_used", "_changed", "_next_rotation")):
-        t = fnd.parse_time(value)
-        if t:
-            return t.strftime("%Y-%m-%d %H:%M")
-    if value == "false" and column == "mfa_active":
-        return "[red]false[/red]"
-    return escape(value)
+    t = fnd.parse_time(value)
+    if t is not None:
+        return t.strftime("%Y-%m-%d")  # the day is what a reader judges; CSV/JSON keep the time
+    if column == "mfa_active" and value == "false":
+        return "[red]no[/red]"
+    return escape(WORDS.get(value, value))
 
 
 def report_table(rows: list[dict], columns: list[str], generated=None) -> Table:
     title = "Credential report"
     if generated is not None:
         title += f" generated {generated.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
-    table = Table(title=title, title_justify="left")
-    for c in columns:
-        table.add_column(c.replace("_", " "), no_wrap=(c == "user"), overflow="fold")
-    for row in rows:
-        table.add_row(*(_cell(c, row.get(c, "")) for c in columns))
+    # Ten columns: a frame without inner rules keeps the table inside 100 columns.
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False)
+    cells = [[_cell(c, row.get(c, "")) for c in columns] for row in rows]
+    for i, c in enumerate(columns):
+        # Values never fold (a date or name split over two lines is hard to read);
+        # headings wrap instead when the terminal is narrow.
+        widest = max((Text.from_markup(r[i]).cell_len for r in cells), default=1)
+        table.add_column(HEADINGS.get(c, c.replace("_", " ")), min_width=widest, overflow="fold")
+    for r in cells:
+        table.add_row(*r)
     return table
 
 
@@ -125,7 +142,6 @@ def parse_as_of(value: str | None) -> datetime:
 
 
 @click.command("credential-report")
-@common_options(("table", "csv", "json", "yaml"))
 @click.option("--findings", "show_findings", is_flag=True,
               help="List security findings instead of the report.")
 @click.option("--max-key-age", type=click.IntRange(min=0), default=90, show_default=True,
@@ -136,6 +152,7 @@ def parse_as_of(value: str | None) -> datetime:
 @click.option("--columns", metavar="LIST", help="Comma-separated report columns for the table, or 'all'.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=300, show_default=True,
               help="Seconds to wait for the report to be generated.")
+@common_options(("table", "csv", "json", "yaml"))
 def credential_report(show_findings, max_key_age, max_unused, as_of, columns, timeout):
     """Generate the credential report if needed and show it (or its findings)."""
     now = parse_as_of(as_of)

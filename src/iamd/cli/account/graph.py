@@ -8,6 +8,7 @@ because IAM edges only ever point "rightwards" (membership, then attachment).
 `write` draws it with matplotlib (SVG/PNG) or as a self-contained HTML page.
 """
 
+import logging
 from pathlib import Path
 
 import networkx as nx
@@ -159,5 +160,7 @@ def write(g: nx.DiGraph, path: str) -> None:
         from .graph_html import render_html
         Path(path).write_text(render_html(g, layout(g), caption(g)), encoding="utf-8")
     else:
+        # matplotlib's first run announces that it builds its font cache: not the user's business.
+        logging.getLogger("matplotlib").setLevel(logging.ERROR)
         from .graph_draw import draw
         draw(g, layout(g), caption(g), path, suffix.lstrip("."))

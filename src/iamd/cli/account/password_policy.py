@@ -111,7 +111,6 @@ def show():
 
 
 @password_policy.command("set")
-@common_options()
 @click.option("--min-length", "MinimumPasswordLength", type=int, metavar="N", help="Minimum length (6-128).")
 @click.option("--require-symbols/--no-require-symbols", "RequireSymbols", default=None)
 @click.option("--require-numbers/--no-require-numbers", "RequireNumbers", default=None)
@@ -125,6 +124,7 @@ def show():
               help="Previous passwords that cannot be reused (1-24; 0 = off).")
 @click.option("--hard-expiry/--no-hard-expiry", "HardExpiry", default=None)
 @click.option("--reset", is_flag=True, help="Start from the AWS defaults instead of the current policy.")
+@common_options()
 def set_policy(reset, **changes):
     """Change the password policy (only the settings given; --reset for the rest)."""
     iam = iam_client()

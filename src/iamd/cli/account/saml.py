@@ -109,9 +109,9 @@ def list_cmd():
 
 
 @saml_providers.command("show")
-@common_options()
 @click.option("--metadata", "metadata_only", is_flag=True, help="Print only the metadata document.")
 @click.argument("provider")
+@common_options()
 def show(provider, metadata_only):
     """Show PROVIDER (an ARN or a name)."""
     iam = iam_client()
@@ -133,15 +133,29 @@ def parse_tags(values: tuple[str, ...]) -> list[dict]:
     return tags
 
 
+def read_metadata(path: str) -> str:
+    """The document as text; a BOM (which IAM refuses) is dropped."""
+    try:
+        if path == "-":
+            text = click.get_text_stream("stdin").read()
+        else:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CliError("InvalidParameterValue", f"Cannot read metadata file {path}: {reason}.") from None
+    return text.removeprefix("\ufeff")
+
+
 @saml_providers.command("create")
-@common_options()
 @click.argument("name")
-@click.option("--metadata", "metadata", required=True, type=click.File("r", encoding="utf-8-sig"),
+@click.option("--metadata", "metadata", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help="The IdP's SAML metadata XML file ('-' for stdin).")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag to add (repeatable).")
+@common_options()
 def create(name, metadata, tags):
     """Create a SAML provider NAME from the IdP's metadata file."""
-    kwargs = {"Name": name, "SAMLMetadataDocument": metadata.read()}
+    kwargs = {"Name": name, "SAMLMetadataDocument": read_metadata(metadata)}
     if tags:
         kwargs["Tags"] = parse_tags(tags)
     response = iam_client().create_saml_provider(**kwargs)
@@ -151,8 +165,8 @@ def create(name, metadata, tags):
 
 
 @saml_providers.command("delete")
-@common_options()
 @click.argument("provider")
+@common_options()
 def delete(provider):
     """Delete PROVIDER (an ARN or a name)."""
     iam = iam_client()

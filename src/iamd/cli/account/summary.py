@@ -101,9 +101,9 @@ def account_table(summary: dict) -> Table:
 
 
 @click.command("summary")
-@common_options()
 @click.option("--warn-at", type=click.IntRange(1, 100), default=80, show_default=True, metavar="PERCENT",
               help="Warn about anything using more than this share of its quota.")
+@common_options()
 def summary(warn_at):
     """Show usage against quota with bars; warn about anything above --warn-at %."""
     summary_map = iam_client().get_account_summary()["SummaryMap"]

@@ -1,0 +1,103 @@
+"""Model constraints as AWS (Java) reads them: ASCII `\\w`/`\\d`, Unicode `\\p{L}`."""
+
+import re
+
+import botocore.session
+import pytest
+
+from iamd.protocol.errors import AWSError
+from iamd.protocol.javaregex import category_ranges, translate
+from iamd.protocol.model import catalog
+from iamd.protocol.validate import _pattern, validate_input
+
+
+def _patterns():
+    session = botocore.session.get_session()
+    found = set()
+    for service in ("iam", "sts"):
+        model = session.get_service_model(service)
+        for name in model.shape_names:
+            pattern = model.shape_for(name).metadata.get("pattern")
+            if pattern:
+                found.add(pattern)
+    return sorted(found)
+
+
+@pytest.mark.parametrize("pattern", _patterns())
+def test_every_model_pattern_translates_and_compiles(pattern):
+    assert _pattern(pattern) is not None
+
+
+def errors_for(action: str, **params):
+    op = catalog().by_name[action]
+    try:
+        validate_input(op.input_shape, params)
+    except AWSError as err:
+        assert err.code == "ValidationError"
+        return err.message
+    return None
+
+
+@pytest.mark.parametrize("name", ["ü", "naïve", "x٣", "日本"])
+def test_java_w_is_ascii(name):
+    assert errors_for("GetUser", UserName=name) == (
+        f"1 validation error detected: Value '{name}' at 'userName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\w+=,.@-]+")
+
+
+def test_ascii_names_pass():
+    assert errors_for("GetUser", UserName="Alice_b+=,.@-9") is None
+
+
+@pytest.mark.parametrize("key", ["Größe", "日本語", "with space", "ünïcödé:/=+-@._", "٣", "x\u3000y"])
+def test_tag_keys_take_unicode_letters_numbers_and_separators(key):
+    assert errors_for("TagUser", UserName="u", Tags=[{"Key": key, "Value": key}]) is None
+
+
+@pytest.mark.parametrize("key", ["tab\there", "new\nline", "semi;colon", "emoji\U0001F600", "x\x85"])
+def test_tag_keys_refuse_what_p_z_and_p_l_do_not_cover(key):
+    assert "tags.1.member.key" in errors_for("TagUser", UserName="u", Tags=[{"Key": key, "Value": "v"}])
+
+
+def test_java_d_is_ascii():
+    assert errors_for("EnableMFADevice", UserName="u", SerialNumber="arn:aws:iam::1:mfa/x",
+                      AuthenticationCode1="١٢٣٤٥٦", AuthenticationCode2="123456") is not None
+    assert errors_for("EnableMFADevice", UserName="u", SerialNumber="arn:aws:iam::1:mfa/x",
+                      AuthenticationCode1="654321", AuthenticationCode2="123456") is None
+
+
+def test_several_errors_are_counted_and_joined():
+    message = errors_for("CreateUser", UserName="ü" * 65, Path="nope")
+    assert message.startswith("3 validation errors detected: ")
+    assert message.count("; ") == 2
+
+
+def test_missing_required_member():
+    assert errors_for("GetUserPolicy", UserName="u") == (
+        "1 validation error detected: Value null at 'policyName' failed to satisfy constraint: "
+        "Member must not be null")
+
+
+def test_none_items_do_not_crash_the_validator():
+    assert errors_for("UntagUser", UserName="u", TagKeys=[None, "k"]) is None
+
+
+def test_translate_keeps_plain_syntax_and_rewrites_classes():
+    assert translate(r"[\w+=,.@-]+") == "[a-zA-Z0-9_+=,.@-]+"
+    assert translate(r"\d{12}") == "[0-9]{12}"
+    assert translate(r"\s") == "[ \\t\\n\\x0b\\f\\r]"
+    assert translate(r"\W") == "[^a-zA-Z0-9_]"
+    assert translate(r"^o-[a-z0-9]{10,32}$") == "^o-[a-z0-9]{10,32}$"
+    assert re.fullmatch(translate(r"\p{Lu}+"), "ÄB") and not re.fullmatch(translate(r"\p{Lu}+"), "äb")
+    assert re.fullmatch(translate(r"\P{L}+"), "12 ") and not re.fullmatch(translate(r"\P{L}+"), "a")
+    assert re.fullmatch(translate(r"[\pL]+"), "ab")
+
+
+def test_category_ranges_match_unicodedata():
+    import unicodedata
+    rx = re.compile(f"[{category_ranges('N')}]")
+    for ch in "0٣Ⅻ½²":
+        assert rx.fullmatch(ch) and unicodedata.category(ch)[0] == "N"
+    assert rx.fullmatch("a") is None
+    with pytest.raises(ValueError):
+        category_ranges("Nope")

@@ -17,14 +17,14 @@ engine on two shared cores; `deep` is for a long hunt after touching the entity 
 """
 
 import functools
-from collections import Counter
 import json
 import os
 import secrets
+from collections import Counter
 
 import pytest
 from botocore.exceptions import ClientError
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy import create_engine, select, update
@@ -33,13 +33,18 @@ from iam_model import KINDS, STATUS, Model
 from iamd.store.schema.core import accounts
 
 _COMMON = dict(deadline=None, print_blob=True, suppress_health_check=list(HealthCheck))
-settings.register_profile("iamd-model-ci", max_examples=15, stateful_step_count=40, **_COMMON)
+# Shrinking costs minutes at a second an example, so CI reports the first failing sequence
+# as found (the failing step names the call and the divergence); `deep` shrinks, and
+# replays what CI saved in .hypothesis/ first.
+settings.register_profile("iamd-model-ci", max_examples=15, stateful_step_count=40,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate], **_COMMON)
 settings.register_profile("iamd-model-deep", max_examples=300, stateful_step_count=60, **_COMMON)
 PROFILE = settings.get_profile("iamd-model-" + os.environ.get("IAMD_HYPOTHESIS_PROFILE", "ci"))
 
 RUN = secrets.token_hex(3)
 ROOT = f"/model-{RUN}/"
 LETTER = {"user": "u", "group": "g", "role": "r", "profile": "i", "policy": "p"}
+POOL = {"user": 4, "group": 4, "role": 4, "profile": 3, "policy": 4}  # names per kind
 # Quotas just above the pools; per-account counts are added to the baseline at run time.
 ACCOUNT_ROOM = {"user": ("UsersQuota", 3), "group": ("GroupsQuota", 3), "role": ("RolesQuota", 3),
                 "profile": ("InstanceProfilesQuota", 2), "policy": ("PoliciesQuota", 3)}
@@ -65,7 +70,6 @@ documents = st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=4, unique=Tr
 spellings = st.sampled_from(["lower", "upper", "title"])
 subpaths = st.sampled_from(["", "sub/"])
 entity_kinds = st.sampled_from(KINDS)
-POOL = {"user": 4, "group": 4, "role": 4, "profile": 3, "policy": 4}  # names per kind
 slots = st.integers(0, 3)
 profile_slots = st.integers(0, 2)
 # A reference to an entity (see IamMachine.ref): small values name any slot of the pool,
@@ -107,8 +111,13 @@ def target(server, server_factory):
     t.db.dispose()
 
 
+def pages(iam, op: str, **params) -> list:
+    """Every page, three items a page so that Marker paging is exercised too."""
+    return list(iam.get_paginator(op).paginate(**params, PaginationConfig={"PageSize": 3}))
+
+
 def items(iam, op: str, key: str, **params) -> list:
-    return [x for page in iam.get_paginator(op).paginate(**params) for x in page[key]]
+    return [x for page in pages(iam, op, **params) for x in page[key]]
 
 
 def sweep(iam, prefix: str) -> list[str]:
@@ -515,12 +524,13 @@ class IamMachine(RuleBasedStateMachine):
         g = self.model.entities["group"].get(gid)
         if g is None:
             return
-        out = self.iam.get_group(GroupName=g.name)
-        assert (out["Group"]["GroupName"], out["Group"]["Path"], out["Group"]["GroupId"]) == (g.name, g.path, g.server_id)
+        out = pages(self.iam, "get_group", GroupName=g.name)
+        for page in out:
+            assert (page["Group"]["GroupName"], page["Group"]["Path"], page["Group"]["GroupId"]) == \
+                (g.name, g.path, g.server_id)
         users = self.model.entities["user"]
-        got = sorted((u["UserName"], u["UserId"]) for u in out["Users"])
+        got = sorted((u["UserName"], u["UserId"]) for page in out for u in page["Users"])
         assert got == sorted((users[u].name, users[u].server_id) for u in self.model.members(gid)), f"members of {g.name}"
-        assert out["IsTruncated"] is False
 
     def check_user_groups(self, uid: int) -> None:
         u = self.model.entities["user"].get(uid)
@@ -539,7 +549,8 @@ class IamMachine(RuleBasedStateMachine):
         assert sorted(p["InstanceProfileName"] for p in got) == sorted(want), f"profiles of {r.name}"
 
     def check_policy(self, pid: int) -> None:
-        """GetPolicy's AttachmentCount and default version; ListEntitiesForPolicy."""
+        """GetPolicy's AttachmentCount and default version; ListEntitiesForPolicy, whole
+        and filtered by the entities' (possibly moved) paths."""
         p = self.model.policies.get(pid)
         if p is None:
             return
@@ -547,12 +558,14 @@ class IamMachine(RuleBasedStateMachine):
         got = self.iam.get_policy(PolicyArn=p.arn)["Policy"]
         assert (got["PolicyName"], got["PolicyId"], got["Path"], got["DefaultVersionId"], got["AttachmentCount"]) == \
             (p.name, p.server_id, p.path, p.default, sum(map(len, attached.values()))), f"GetPolicy {p.name}"
-        pages = list(self.iam.get_paginator("list_entities_for_policy").paginate(PolicyArn=p.arn))
-        for kind in KINDS:
-            noun = NOUN[kind]
-            got = sorted((x[f"{noun}Name"], x[f"{noun}Id"]) for pg in pages for x in pg[f"Policy{noun}s"])
-            want = sorted((m.entities[kind][i].name, m.entities[kind][i].server_id) for i in attached[kind])
-            assert got == want, f"{kind}s of policy {p.name}"
+        for prefix in (self.base, self.base + "sub/"):
+            out = pages(self.iam, "list_entities_for_policy", PolicyArn=p.arn, PathPrefix=prefix)
+            for kind in KINDS:
+                noun, table = NOUN[kind], m.entities[kind]
+                got = sorted((x[f"{noun}Name"], x[f"{noun}Id"]) for page in out for x in page[f"Policy{noun}s"])
+                want = sorted((table[i].name, table[i].server_id) for i in attached[kind]
+                              if table[i].path.startswith(prefix))
+                assert got == want, f"{kind}s of policy {p.name} under {prefix}"
 
     def check_versions(self, pid: int) -> None:
         p = self.model.policies.get(pid)

@@ -39,6 +39,8 @@ def budget(times: float = 1) -> settings:
 INT_RANGE = {"integer": (-(1 << 31), (1 << 31) - 1), "long": (-(1 << 63), (1 << 63) - 1)}
 # Generated strings stay short: long values test nothing the short ones do not.
 EXTRA_LENGTH = 24
+# Up to this length a string is also drawn at its model maximum.
+MAX_GENERATED = 4096
 # Timestamps the wire can carry at second precision (years 1970 to 9999).
 MAX_EPOCH = 253402300798
 MIN_DATETIME, MAX_DATETIME = datetime(1970, 1, 2), datetime(9999, 12, 30)
@@ -68,15 +70,27 @@ def _string(shape: Shape):
     cap = lo + EXTRA_LENGTH if hi is None else min(hi, lo + EXTRA_LENGTH)
     pattern = meta.get("pattern")
     if not pattern:
-        return st.text(min_size=lo, max_size=cap)
+        alphabet = st.characters(codec="utf-8", exclude_characters="\x00")  # see validate.py
+        return _sizes(alphabet, lo, cap, hi)
     python = translate(pattern)
     one = _ONE_CLASS.fullmatch(python)
     if one:
         cls, quantifier = one.groups()
         lo = max(lo, 1 if quantifier == "+" else 0)
-        return st.text(alphabet=st.from_regex(cls, fullmatch=True), min_size=lo, max_size=max(cap, lo))
+        return _sizes(st.from_regex(cls, fullmatch=True), lo, max(cap, lo), hi)
     limit = hi if hi is not None else float("inf")
     return st.from_regex(python, fullmatch=True).filter(lambda s: lo <= len(s) <= limit)
+
+
+def _sizes(alphabet, lo: int, cap: int, hi: int | None):
+    """Mostly short text; now and then exactly the model's maximum, where storage limits
+    (column sizes) would show. A long value repeats a short drawn one: drawing thousands
+    of characters one by one would cost hypothesis seconds per example."""
+    short = st.text(alphabet=alphabet, min_size=lo, max_size=cap)
+    if hi is None or hi <= cap or hi > MAX_GENERATED:
+        return short
+    longest = st.text(alphabet=alphabet, min_size=1, max_size=8).map(lambda s: (s * (hi // len(s) + 1))[:hi])
+    return st.one_of(short, longest)
 
 
 class _Builder:

@@ -75,3 +75,11 @@ def test_random_requests_over_http(server, http, request):
 def test_signed_valid_request_round_trips(server, http):
     answer = send(server, http, b"Action=GetCallerIdentity&Version=2011-06-15")
     assert check_answer(answer.status_code, answer.content, "GetCallerIdentity") == ""
+
+
+def test_nul_in_an_unpatterned_string_is_a_validation_error(server, http):
+    # PostgreSQL cannot store U+0000; both engines must refuse it the same way, not with a 500.
+    body = (b"Action=CreatePolicy&Version=2010-05-08&PolicyName=nul-check&PolicyDocument=%7B%7D"
+            b"&Description=a%00b")
+    answer = send(server, http, body)
+    assert check_answer(answer.status_code, answer.content) == "ValidationError"

@@ -101,3 +101,11 @@ def test_category_ranges_match_unicodedata():
     assert rx.fullmatch("a") is None
     with pytest.raises(ValueError):
         category_ranges("Nope")
+
+
+def test_nul_is_refused_even_without_a_pattern():
+    message = errors_for("CreatePolicy", PolicyName="p", PolicyDocument="{}", Description="a\x00b")
+    assert message == ("1 validation error detected: Value 'a\x00b' at 'description' failed to satisfy "
+                       "constraint: Member must not contain the NUL character")
+    # With a pattern, the pattern speaks (once).
+    assert errors_for("GetUser", UserName="a\x00").count("failed to satisfy") == 1

@@ -188,7 +188,9 @@ class _Walker:
             return self.bad(raw, path, "Member must be a number")
         if t == "float" or t == "double":
             if _FLOAT.fullmatch(raw):
-                return float(raw)
+                value = float(raw)
+                if math.isfinite(value):
+                    return value
             return self.bad(raw, path, "Member must be a number")
         if t == "boolean":
             low = raw.lower()

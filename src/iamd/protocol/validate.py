@@ -59,11 +59,15 @@ def _check(shape: Shape, value, path: str, errors: list[str]) -> None:
             errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
                           f"Member must satisfy enum value set: [{', '.join(enum)}]")
         pattern = meta.get("pattern")
-        if pattern:
-            rx = _pattern(pattern)
-            if rx is not None and rx.fullmatch(value) is None:
-                errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                              f"Member must satisfy regular expression pattern: {pattern}")
+        rx = _pattern(pattern) if pattern else None
+        if rx is not None and rx.fullmatch(value) is None:
+            errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                          f"Member must satisfy regular expression pattern: {pattern}")
+        elif "\x00" in value:
+            # No model pattern admits U+0000, and PostgreSQL cannot store it: refused for
+            # the unpatterned strings too, so that both engines answer alike.
+            errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                          f"Member must not contain the NUL character")
         return
     if t in ("integer", "long", "float", "double"):
         if "min" in meta and value < meta["min"]:

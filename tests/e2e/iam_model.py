@@ -30,7 +30,22 @@ class Err:
 STATUS = {"NoSuchEntity": 404, "EntityAlreadyExists": 409, "DeleteConflict": 409,
           "LimitExceeded": 409}
 
-NOT_FOUND = Err("NoSuchEntity")
+NOT_FOUND = Err("NoSuchEntity")  # what the reference gives no text for
+
+
+def missing(kind: str, name: str) -> Err:
+    """A user, group or role that does not exist, named as the request spelled it (§2.3)."""
+    return Err("NoSuchEntity", f"The {kind} with name {name} cannot be found.")
+
+
+def missing_policy(arn: str) -> Err:
+    return Err("NoSuchEntity", f"Policy {arn} does not exist or is not attachable.")
+
+
+def missing_inline(kind: str, policy_name: str) -> Err:
+    # the reference quotes the user and role texts only
+    return Err("NoSuchEntity", f"The {kind} policy with name {policy_name} cannot be found.") \
+        if kind != "group" else NOT_FOUND
 MULTIPLE_VERSIONS = ("This policy has more than one version. Before you delete a policy, you must "
                      "delete the policy's versions. The default version is deleted with the policy.")
 TOO_MANY_VERSIONS = ("A managed policy can have up to {n} versions. Before you create a new "
@@ -151,7 +166,7 @@ class Model:
     def delete(self, kind: str, name: str) -> list[Err]:
         i = self.find(kind, name)
         if i is None:
-            return [NOT_FOUND]
+            return [missing(kind, name)]
         e = self.entities[kind][i]
         errs = []
         if (kind == "user" and e.groups) or (kind == "group" and self.members(i)):
@@ -169,7 +184,7 @@ class Model:
     def update(self, kind: str, name: str, new_name: str | None, new_path: str | None) -> list[Err]:
         """UpdateUser / UpdateGroup: rename and/or move."""
         i = self.find(kind, name)
-        errs = [] if i is not None else [NOT_FOUND]
+        errs = [] if i is not None else [missing(kind, name)]
         if new_name is not None:
             other = self.find(kind, new_name)
             if other is not None and other != i:
@@ -181,10 +196,17 @@ class Model:
             e.path = new_path if new_path is not None else e.path
         return errs
 
+    def _pair(self, kind: str, name: str, other_kind: str, other: str) -> tuple:
+        """Model ids of two named entities, and the errors for those missing (either
+        may be reported first when both are)."""
+        i, j = self.find(kind, name), self.find(other_kind, other)
+        errs = ([missing(kind, name)] if i is None else []) + ([missing(other_kind, other)] if j is None else [])
+        return i, j, errs
+
     def add_to_group(self, group: str, user: str) -> list[Err]:
-        gid, uid = self.find("group", group), self.find("user", user)
-        if gid is None or uid is None:
-            return [NOT_FOUND]
+        gid, uid, errs = self._pair("group", group, "user", user)
+        if errs:
+            return errs
         u = self.entities["user"][uid]
         if gid in u.groups:
             return []  # a repeated add changes nothing (§3.2)
@@ -195,9 +217,9 @@ class Model:
         return []
 
     def remove_from_group(self, group: str, user: str) -> list[Err]:
-        gid, uid = self.find("group", group), self.find("user", user)
-        if gid is None or uid is None or gid not in self.entities["user"][uid].groups:
-            return [NOT_FOUND]
+        gid, uid, errs = self._pair("group", group, "user", user)
+        if errs or gid not in self.entities["user"][uid].groups:
+            return errs or [NOT_FOUND]
         self.entities["user"][uid].groups.discard(gid)
         return []
 
@@ -223,7 +245,7 @@ class Model:
     def delete_policy(self, arn: str) -> list[Err]:
         pid = self.policy_by_arn(arn)
         if pid is None:
-            return [NOT_FOUND]
+            return [missing_policy(arn)]
         errs = []
         if any(self.attached_to(pid).values()):
             errs.append(Err("DeleteConflict", "Cannot delete a policy attached to entities."))
@@ -237,7 +259,7 @@ class Model:
         """Errors, and the version id a success creates."""
         pid = self.policy_by_arn(arn)
         if pid is None:
-            return [NOT_FOUND], None
+            return [missing_policy(arn)], None
         p = self.policies[pid]
         errs = [e for e in [self._document_fits(document)] if e]
         limit = self.quotas["VersionsPerPolicyQuota"]
@@ -255,7 +277,7 @@ class Model:
     def delete_version(self, arn: str, vid: str) -> list[Err]:
         pid = self.policy_by_arn(arn)
         if pid is None or vid not in self.policies[pid].versions:
-            return [NOT_FOUND]
+            return [missing_policy(arn) if pid is None else NOT_FOUND]
         p = self.policies[pid]
         if vid == p.default:
             return [Err("DeleteConflict", "Cannot delete the default version of a policy.")]
@@ -265,14 +287,19 @@ class Model:
     def set_default(self, arn: str, vid: str) -> list[Err]:
         pid = self.policy_by_arn(arn)
         if pid is None or vid not in self.policies[pid].versions:
-            return [NOT_FOUND]
+            return [missing_policy(arn) if pid is None else NOT_FOUND]
         self.policies[pid].default = vid
         return []
 
-    def attach(self, kind: str, name: str, arn: str) -> list[Err]:
+    def _entity_and_policy(self, kind: str, name: str, arn: str) -> tuple:
         i, pid = self.find(kind, name), self.policy_by_arn(arn)
-        if i is None or pid is None:
-            return [NOT_FOUND]
+        errs = ([missing(kind, name)] if i is None else []) + ([missing_policy(arn)] if pid is None else [])
+        return i, pid, errs
+
+    def attach(self, kind: str, name: str, arn: str) -> list[Err]:
+        i, pid, errs = self._entity_and_policy(kind, name, arn)
+        if errs:
+            return errs
         e = self.entities[kind][i]
         if pid in e.attached:
             return []  # attaching twice changes nothing (§3.2)
@@ -283,9 +310,9 @@ class Model:
         return []
 
     def detach(self, kind: str, name: str, arn: str) -> list[Err]:
-        i, pid = self.find(kind, name), self.policy_by_arn(arn)
-        if i is None or pid is None or pid not in self.entities[kind][i].attached:
-            return [NOT_FOUND]
+        i, pid, errs = self._entity_and_policy(kind, name, arn)
+        if errs or pid not in self.entities[kind][i].attached:
+            return errs or [NOT_FOUND]
         self.entities[kind][i].attached.discard(pid)
         return []
 
@@ -294,7 +321,7 @@ class Model:
     def put_inline(self, kind: str, name: str, policy_name: str, document: str) -> list[Err]:
         i = self.find(kind, name)
         if i is None:
-            return [NOT_FOUND]
+            return [missing(kind, name)]
         e = self.entities[kind][i]
         # Put overwrites a same-named policy, so only the others count beside the new one.
         total = policy_size(document) + sum(policy_size(d) for n, d in e.inline.items() if n != policy_name)
@@ -306,8 +333,10 @@ class Model:
 
     def delete_inline(self, kind: str, name: str, policy_name: str) -> list[Err]:
         i = self.find(kind, name)
-        if i is None or policy_name not in self.entities[kind][i].inline:
-            return [NOT_FOUND]
+        if i is None:
+            return [missing(kind, name)]
+        if policy_name not in self.entities[kind][i].inline:
+            return [missing_inline(kind, policy_name)]
         del self.entities[kind][i].inline[policy_name]
         return []
 
@@ -333,18 +362,22 @@ class Model:
         del self.profiles[i]
         return []
 
-    def add_role(self, profile: str, role: str) -> list[Err]:
+    def _profile_and_role(self, profile: str, role: str) -> tuple:
         i, rid = self.find("profile", profile), self.find("role", role)
-        if i is None or rid is None:
-            return [NOT_FOUND]
+        return i, rid, ([NOT_FOUND] if i is None else []) + ([missing("role", role)] if rid is None else [])
+
+    def add_role(self, profile: str, role: str) -> list[Err]:
+        i, rid, errs = self._profile_and_role(profile, role)
+        if errs:
+            return errs
         if self.profiles[i].role is not None:  # one role per profile, even the same one again
             return [quota_err("InstanceSessionsPerInstanceProfile", 1)]
         self.profiles[i].role = rid
         return []
 
     def remove_role(self, profile: str, role: str) -> list[Err]:
-        i, rid = self.find("profile", profile), self.find("role", role)
-        if i is None or rid is None or self.profiles[i].role != rid:
-            return [NOT_FOUND]
+        i, rid, errs = self._profile_and_role(profile, role)
+        if errs or self.profiles[i].role != rid:
+            return errs or [NOT_FOUND]
         self.profiles[i].role = None
         return []

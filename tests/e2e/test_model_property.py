@@ -27,9 +27,9 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from iam_model import KINDS, STATUS, Model
 from sqlalchemy import create_engine, select, update
 
-from iam_model import KINDS, STATUS, Model
 from iamd.store.schema.core import accounts
 
 _COMMON = dict(deadline=None, print_blob=True, suppress_health_check=list(HealthCheck))
@@ -530,7 +530,8 @@ class IamMachine(RuleBasedStateMachine):
                 (g.name, g.path, g.server_id)
         users = self.model.entities["user"]
         got = sorted((u["UserName"], u["UserId"]) for page in out for u in page["Users"])
-        assert got == sorted((users[u].name, users[u].server_id) for u in self.model.members(gid)), f"members of {g.name}"
+        want = sorted((users[u].name, users[u].server_id) for u in self.model.members(gid))
+        assert got == want, f"members of {g.name}"
 
     def check_user_groups(self, uid: int) -> None:
         u = self.model.entities["user"].get(uid)

@@ -46,8 +46,15 @@ def error_of(resp: httpx.Response) -> tuple[int, str, str]:
     return resp.status_code, root.findtext("Error/Code"), root.findtext("Error/Message")
 
 
-def log_lines(server) -> list[dict]:
-    return [json.loads(line) for line in server.log_path.read_text().splitlines() if line.startswith("{")]
+def log_lines(server, want_rids=(), wait: float = 3.0) -> list[dict]:
+    """The access-log entries so far; lines are written in batches (within 50 ms), so wait
+    until every request id in `want_rids` has appeared."""
+    deadline = time.time() + wait
+    while True:
+        lines = [json.loads(line) for line in server.log_path.read_text().splitlines() if line.startswith("{")]
+        if {e["rid"] for e in lines} >= set(want_rids) or time.time() > deadline:
+            return lines
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -162,7 +169,7 @@ def test_one_structured_access_log_line_per_request(logged, name):
     rids["unsigned"] = httpx.post(logged.endpoint + "/", content=b"Action=ListUsers").headers["x-amzn-requestid"]
     rids["health"] = httpx.get(logged.endpoint + "/health").headers["x-amzn-requestid"]
     rids["noaction"] = post(logged, b"Version=2010-05-08").headers["x-amzn-requestid"]
-    lines = log_lines(logged)
+    lines = log_lines(logged, rids.values())
     by_rid = {rid: [entry for entry in lines if entry["rid"] == rid] for rid in rids.values()}
     assert all(len(found) == 1 for found in by_rid.values()), by_rid
     got = {k: by_rid[rid][0] for k, rid in rids.items()}

@@ -10,7 +10,6 @@
 8. serialize the output, or the error, and log one line
 """
 
-import json
 import logging
 import os
 import sys
@@ -27,13 +26,13 @@ from ..protocol.quirks import READ_ONLY_PREFIXES, UNSIGNED_OPERATIONS
 from ..protocol.serializer import serialize_error, serialize_response
 from ..protocol.validate import validate_input
 from ..service.registry import Context, load_handlers
+from .access_log import AccessLog
 from .authorize import authorize
 from .settings import Settings
 from .state import AppState
 
 MAX_BODY = 1 << 20
 log = logging.getLogger("iamd")
-access_log = logging.getLogger("iamd.access")
 
 
 class Response:
@@ -48,7 +47,7 @@ class IamApp:
         self.state = state
         self.catalog = catalog()
         self.handlers = load_handlers()
-        self.pid = os.getpid()  # tells the workers apart in the access log
+        self.access_log = AccessLog() if state.settings.access_log else None
         dbapi = state.store.engine.dialect.dbapi  # the fast path raises the driver's own errors
         self.db_down = (OperationalError, dbapi.OperationalError, dbapi.InterfaceError)
 
@@ -84,6 +83,8 @@ class IamApp:
             if msg["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
+                if self.access_log is not None:
+                    self.access_log.flush()
                 self.state.store.dispose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -155,10 +156,9 @@ class IamApp:
 
     def logged(self, resp: Response, action: str, caller_arn: str, start: float) -> Response:
         """One access-log line per request; nothing secret goes in it."""
-        if self.state.settings.access_log:
-            access_log.info(json.dumps({
-                "rid": resp.request_id, "action": action, "caller": caller_arn, "status": resp.status,
-                "ms": round((time.perf_counter() - start) * 1000, 2), "pid": self.pid}))
+        if self.access_log is not None:
+            self.access_log.write(resp.request_id, action, caller_arn, resp.status,
+                                  round((time.perf_counter() - start) * 1000, 2))
         return resp
 
     def error(self, err: AWSError, rid: str) -> Response:
@@ -199,10 +199,4 @@ def create_app() -> IamApp:
     """Factory used by each worker process; settings arrive through the environment."""
     settings = Settings.from_env()
     _die_with_supervisor()
-    if settings.access_log:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access_log.addHandler(handler)
-        access_log.setLevel(logging.INFO)
-        access_log.propagate = False
     return IamApp(AppState.open(settings))

@@ -12,6 +12,8 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 SERVER_CPU = os.environ.get("BENCH_SERVER_CPU", "1")
+BENCH_QUOTAS = ("UsersQuota=20000", "GroupsQuota=5000", "RolesQuota=5000", "PoliciesQuota=5000",
+                "InstanceProfilesQuota=5000")
 
 
 def free_port() -> int:
@@ -70,6 +72,8 @@ def start_iamd(database_url: str | None = None, access_log: bool = True, workers
         cmd += ["--database-url", database_url]
     if not access_log:
         cmd.append("--no-access-log")
+    for q in BENCH_QUOTAS:  # the account scenarios go past AWS's default quotas
+        cmd += ["--quota", q]
     proc = subprocess.Popen(_pinned(cmd), stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     _wait(port, proc, log)
     creds = (tmp / "data" / "credentials").read_text().splitlines()

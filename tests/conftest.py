@@ -111,11 +111,13 @@ class Server:
                 self.proc.wait(5)
 
     def client(self, service: str = "iam", key: str | None = None, secret: str | None = None,
-               region: str = "us-east-1", retries: int = 0):
+               region: str = "us-east-1", retries: int = 0, validate: bool = True):
+        """`validate=False` leaves input validation to the server (botocore checks min/max first)."""
         return boto3.client(
             service, endpoint_url=self.endpoint, region_name=region,
             aws_access_key_id=key or self.access_key, aws_secret_access_key=secret or self.secret_key,
-            config=Config(retries={"max_attempts": retries, "mode": "standard"} if retries else {"max_attempts": 1}))
+            config=Config(retries={"max_attempts": retries, "mode": "standard"} if retries else {"max_attempts": 1},
+                          parameter_validation=validate))
 
     def resource(self, key: str | None = None, secret: str | None = None):
         return boto3.resource("iam", endpoint_url=self.endpoint, region_name="us-east-1",
@@ -162,9 +164,22 @@ def server_factory(tmp_path_factory):
         discard_server(srv)
 
 
+@pytest.fixture(scope="module")
+def own_server(server, server_factory):
+    """An iamd of the module's own on the session server's engine, for account-wide state
+    (password policy, alias, credential report) and for filling an account in bulk."""
+    return server_factory(server.engine, extra_args=["--no-access-log"]).start()
+
+
 @pytest.fixture
 def iam(server):
     return server.client("iam")
+
+
+@pytest.fixture
+def unchecked_iam(server):
+    """An IAM client that sends what botocore would refuse, so the server's checks are seen."""
+    return server.client("iam", validate=False)
 
 
 @pytest.fixture
@@ -176,6 +191,16 @@ def sts(server):
 def name():
     """A fresh entity name per call: name('user') -> 'user-3f9a1c2b'."""
     return lambda prefix="t": f"{prefix}-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def user(iam, name):
+    """Create a fresh user: user() -> its name."""
+    def make(prefix: str = "u") -> str:
+        n = name(prefix)
+        iam.create_user(UserName=n)
+        return n
+    return make
 
 
 @pytest.fixture(scope="session")

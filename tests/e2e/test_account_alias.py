@@ -3,25 +3,13 @@
 import secrets
 import time
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from sqlalchemy import create_engine, delete, insert, update
+from helpers import code_status_message as error
+from helpers import db
+from sqlalchemy import delete, insert, update
 
 from iamd.store.schema.core import accounts
-
-
-def error(exc: pytest.ExceptionInfo) -> tuple[str, int, str]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Message"]
-
-
-def db(server):
-    """The server's own database, for arranging what the API cannot (a second account)."""
-    if server.database_url:
-        return create_engine(server.database_url.replace("postgresql://", "postgresql+psycopg://"))
-    return create_engine(f"sqlite:///{server.data_dir / 'iamd.db'}", connect_args={"timeout": 30})
 
 
 @pytest.fixture
@@ -31,7 +19,8 @@ def alias():
 
 @pytest.fixture
 def other_account(server):
-    """A second account hosted by the same server, created straight in its database."""
+    """A second account hosted by the same server, created straight in its database (the
+    API cannot make one)."""
     engine = db(server)
     account_id = f"{secrets.randbelow(9 * 10**11) + 10**11}"
     with engine.begin() as conn:
@@ -99,14 +88,6 @@ def test_delete_other_name_or_none(iam, alias):
     with pytest.raises(ClientError) as e:
         iam.delete_account_alias(AccountAlias=a)
     assert error(e)[:2] == ("NoSuchEntity", 404)
-
-
-@pytest.fixture
-def unchecked_iam(server):
-    """A client that sends what botocore would refuse, so the server's checks are seen."""
-    return boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1",
-                        aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key,
-                        config=Config(parameter_validation=False, retries={"max_attempts": 1}))
 
 
 @pytest.mark.parametrize("bad", ["Upper-case", "ab", "-lead", "trail-", "dou--ble", "under_score", "a" * 64])

@@ -1,29 +1,17 @@
 """Attaching managed policies to users, groups and roles; counts, listings both ways,
 quotas, permissions boundaries, and what attachments block."""
 
-import json
-
 import pytest
 from botocore.exceptions import ClientError
+from helpers import TRUST, policy_doc
+from helpers import code_status_message as error
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-
-
-def doc(action="s3:GetObject") -> str:
-    return json.dumps({"Version": "2012-10-17",
-                       "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
-
-
-def error(exc: pytest.ExceptionInfo) -> tuple[str, int, str]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Message"]
 
 
 @pytest.fixture
 def policy(iam, name):
-    return iam.create_policy(PolicyName=name("ap"), PolicyDocument=doc())["Policy"]["Arn"]
+    return iam.create_policy(PolicyName=name("ap"), PolicyDocument=policy_doc())["Policy"]["Arn"]
 
 
 def counts(iam, arn):
@@ -96,7 +84,7 @@ def test_attach_aws_managed_policy_counts_per_account(iam, name):
 def test_user_attach_quota(iam, name):
     u = name("aq")
     iam.create_user(UserName=u)
-    arns = [iam.create_policy(PolicyName=name("q"), PolicyDocument=doc())["Policy"]["Arn"] for _ in range(11)]
+    arns = [iam.create_policy(PolicyName=name("q"), PolicyDocument=policy_doc())["Policy"]["Arn"] for _ in range(11)]
     for arn in arns[:10]:
         iam.attach_user_policy(UserName=u, PolicyArn=arn)
     with pytest.raises(ClientError) as e:
@@ -143,7 +131,7 @@ def test_group_and_role_attachments(iam, name, policy):
 def test_role_attach_quota(iam, name):
     r = name("rq")
     iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST)
-    arns = [iam.create_policy(PolicyName=name("rq"), PolicyDocument=doc())["Policy"]["Arn"] for _ in range(11)]
+    arns = [iam.create_policy(PolicyName=name("rq"), PolicyDocument=policy_doc())["Policy"]["Arn"] for _ in range(11)]
     for arn in arns[:10]:
         iam.attach_role_policy(RoleName=r, PolicyArn=arn)
     with pytest.raises(ClientError) as e:
@@ -205,7 +193,7 @@ def test_service_linked_role_refuses_changes(iam, policy):
     role = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com",
                                           CustomSuffix=policy.rsplit("-", 1)[1])["Role"]
     name = role["RoleName"]
-    doc_text = doc()
+    doc_text = policy_doc()
     for call in (lambda: iam.attach_role_policy(RoleName=name, PolicyArn=policy),
                  lambda: iam.put_role_policy(RoleName=name, PolicyName="P", PolicyDocument=doc_text),
                  lambda: iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=policy)):

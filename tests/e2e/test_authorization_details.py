@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
-from sqlalchemy import create_engine, insert
+from helpers import bulk_users, db, raw_bodies
+from sqlalchemy import insert
 
 from iamd.store.schema.core import tags, users
 from iamd.store.schema.entities import groups, roles
@@ -18,12 +19,6 @@ DOC_V1 = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Ge
 DOC_V2 = '{\n "Version": "2012-10-17",\n "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]\n}'
 INLINE = '{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}}'
 LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
-
-
-def db(server):
-    if server.database_url:
-        return create_engine(server.database_url.replace("postgresql://", "postgresql+psycopg://"))
-    return create_engine(f"sqlite:///{server.data_dir / 'iamd.db'}", connect_args={"timeout": 30})
 
 
 def everything(iam, **kw) -> dict:
@@ -43,13 +38,8 @@ def by(items: list, key: str, value: str) -> dict:
 @pytest.fixture
 def raw_bodies(iam):
     """The XML bodies of GAAD answers, to see documents as sent on the wire."""
-    bodies = []
-
-    def keep(http_response, **_):
-        bodies.append(http_response.content.decode())
-    iam.meta.events.register("after-call.iam.GetAccountAuthorizationDetails", keep)
-    yield bodies
-    iam.meta.events.unregister("after-call.iam.GetAccountAuthorizationDetails", keep)
+    with raw_bodies(iam, "GetAccountAuthorizationDetails") as bodies:
+        yield bodies
 
 
 @pytest.fixture
@@ -206,18 +196,11 @@ def test_invalid_marker(iam):
 
 # -- scale: a dedicated server, filled straight through its database ------------------------
 
-@pytest.fixture
-def big_server(server, server_factory):
-    return server_factory(server.engine, extra_args=["--no-access-log"]).start()
-
-
-def test_ten_thousand_entities_page_quickly(big_server):
-    engine = db(big_server)
-    now, acct = time.time(), big_server.account_id
+def test_ten_thousand_entities_page_quickly(own_server):
+    engine = db(own_server)
+    now, acct = time.time(), own_server.account_id
     with engine.begin() as conn:
-        conn.execute(insert(users), [{"user_id": f"AIDABIG{i:014d}", "account_id": acct, "name": f"u{i:05d}",
-                                      "name_lower": f"u{i:05d}", "path": "/", "created_at": now + i}
-                                     for i in range(6000)])
+        conn.execute(insert(users), bulk_users(acct, 6000, now))
         conn.execute(insert(tags), [{"resource_type": "user", "resource_id": f"AIDABIG{i:014d}", "key_norm": "k",
                                      "key": "k", "value": str(i), "account_id": acct} for i in range(6000)])
         conn.execute(insert(groups), [{"group_id": f"AGPABIG{i:014d}", "account_id": acct, "name": f"g{i:05d}",
@@ -227,10 +210,10 @@ def test_ten_thousand_entities_page_quickly(big_server):
                                       "name_lower": f"r{i:05d}", "path": "/", "created_at": now,
                                       "assume_role_policy": TRUST, "max_session_duration": 3600,
                                       "service_linked": False} for i in range(3000)])
-        if big_server.database_url:
+        if own_server.database_url:
             conn.exec_driver_sql("ANALYZE")  # what autovacuum does soon after a bulk load
     engine.dispose()
-    iam = big_server.client("iam")
+    iam = own_server.client("iam")
     got = everything(iam, MaxItems=500)
     assert [len(got[k]) for k in LISTS[:3]] == [6000, 1000, 3000]
     assert [u["UserName"] for u in got["UserDetailList"][:2]] == ["u00000", "u00001"]

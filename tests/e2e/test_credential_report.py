@@ -11,14 +11,11 @@ import io
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pyotp
 import pytest
 from botocore.exceptions import ClientError
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-from sqlalchemy import create_engine, delete, insert, update
+from helpers import bulk_users, certificate_pem, db, enable_mfa
+from helpers import code_status as error
+from sqlalchemy import delete, insert, update
 
 from iamd.store.schema.core import access_keys, users
 from iamd.store.schema.credentials import login_profiles
@@ -31,17 +28,6 @@ HEADER = ("user,arn,user_creation_time,password_enabled,password_last_used,passw
           "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
           "cert_1_last_rotated,cert_2_active,cert_2_last_rotated")
 STAMP = "%Y-%m-%dT%H:%M:%S+00:00"
-
-
-def error(exc: pytest.ExceptionInfo) -> tuple[str, int]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def db(server):
-    if server.database_url:
-        return create_engine(server.database_url.replace("postgresql://", "postgresql+psycopg://"))
-    return create_engine(f"sqlite:///{server.data_dir / 'iamd.db'}", connect_args={"timeout": 30})
 
 
 def set_report_row(server, **values) -> None:
@@ -77,16 +63,6 @@ def stamp(value) -> str:
     if isinstance(value, datetime.datetime):
         value = value.timestamp()
     return time.strftime(STAMP, time.gmtime(value))
-
-
-def certificate_pem(cn: str) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def test_life_cycle(iam, server):
@@ -196,10 +172,8 @@ def test_user_with_every_credential(iam, server, name, password_policy):
     iam.update_access_key(UserName=n, AccessKeyId=k2["AccessKeyId"], Status="Inactive")
     server.client("sts", k1["AccessKeyId"], k1["SecretAccessKey"], region="eu-west-1").get_caller_identity()
     device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name("mfa"))["VirtualMFADevice"]
-    totp, step = pyotp.TOTP(device["Base32StringSeed"].decode()), int(time.time() // 30)
-    iam.enable_mfa_device(UserName=n, SerialNumber=device["SerialNumber"],
-                          AuthenticationCode1=totp.generate_otp(step - 1), AuthenticationCode2=totp.generate_otp(step))
-    cert = iam.upload_signing_certificate(UserName=n, CertificateBody=certificate_pem(n))["Certificate"]
+    enable_mfa(iam, n, device)
+    cert = iam.upload_signing_certificate(UserName=n, CertificateBody=certificate_pem(cn=n))["Certificate"]
     profile = iam.get_login_profile(UserName=n)["LoginProfile"]
     used = iam.get_access_key_last_used(AccessKeyId=k1["AccessKeyId"])["AccessKeyLastUsed"]
 
@@ -228,17 +202,10 @@ def test_name_with_comma_stays_one_field(iam, server, name):
 
 # -- scale: a dedicated server, filled straight through its database ------------------------
 
-@pytest.fixture
-def big_server(server, server_factory):
-    srv = server_factory(server.engine, extra_args=["--no-access-log"])
-    return srv.start()
-
-
-def test_ten_thousand_users_generate_quickly(big_server):
-    engine = db(big_server)
-    now, acct = time.time(), big_server.account_id
-    user_rows = [{"user_id": f"AIDABIG{i:014d}", "account_id": acct, "name": f"u{i:05d}",
-                  "name_lower": f"u{i:05d}", "path": "/", "created_at": now - i} for i in range(10000)]
+def test_ten_thousand_users_generate_quickly(own_server):
+    engine = db(own_server)
+    now, acct = time.time(), own_server.account_id
+    user_rows = bulk_users(acct, 10000, now)
     with engine.begin() as conn:
         conn.execute(insert(users), user_rows)
         conn.execute(insert(login_profiles), [
@@ -249,7 +216,7 @@ def test_ten_thousand_users_generate_quickly(big_server):
              "secret": "x", "status": "Active", "created_at": now + j}
             for i, u in enumerate(user_rows) for j in range(2)])
     engine.dispose()
-    iam = big_server.client("iam")
+    iam = own_server.client("iam")
     assert iam.generate_credential_report()["State"] == "STARTED"
     wait_complete(iam)
     content = iam.get_credential_report()["Content"].decode()

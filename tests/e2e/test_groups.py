@@ -1,50 +1,9 @@
 """Groups over HTTP with boto3: create, get with members, list, rename/move, delete,
 membership and its quotas and delete conflicts."""
 
-from contextlib import contextmanager
-
 import pytest
 from botocore.exceptions import ClientError
-from sqlalchemy import create_engine, text
-
-
-def error(exc: pytest.ExceptionInfo) -> tuple[str, str, int]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
-
-
-@contextmanager
-def quota_override(server, **quotas):
-    """Set per-account quota overrides in the server's store for the duration (the server
-    reads them on every request), restoring the account's settings afterwards."""
-    url = server.database_url or f"sqlite:///{server.data_dir / 'iamd.db'}"
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    import json
-    try:
-        with engine.begin() as conn:
-            before = conn.execute(text("SELECT settings FROM accounts WHERE account_id = :a"),
-                                  {"a": server.account_id}).scalar()
-            settings = json.loads(before or "{}")
-            settings["quotas"] = {**settings.get("quotas", {}), **quotas}
-            conn.execute(text("UPDATE accounts SET settings = :s WHERE account_id = :a"),
-                         {"s": json.dumps(settings), "a": server.account_id})
-        yield
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE accounts SET settings = :s WHERE account_id = :a"),
-                         {"s": before, "a": server.account_id})
-        engine.dispose()
-
-
-def all_pages(method, key, **kw) -> list:
-    out, marker = [], None
-    while True:
-        page = method(**kw, **({"Marker": marker} if marker else {}))
-        out += page[key]
-        if not page["IsTruncated"]:
-            assert "Marker" not in page
-            return out
-        marker = page["Marker"]
+from helpers import all_pages, error, quota_override
 
 
 def test_create_get_delete(iam, name, server):

@@ -6,19 +6,8 @@ from urllib.parse import unquote
 
 import pytest
 from botocore.exceptions import ClientError
-
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-
-
-def doc(action="s3:GetObject", resource="*") -> str:
-    return json.dumps({"Version": "2012-10-17",
-                       "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
-
-
-def error(exc: pytest.ExceptionInfo) -> tuple[str, int, str]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Message"]
+from helpers import TRUST, policy_doc, raw_bodies
+from helpers import code_status_message as error
 
 
 def test_user_inline_lifecycle(iam, name):
@@ -29,9 +18,9 @@ def test_user_inline_lifecycle(iam, name):
     got = iam.get_user_policy(UserName=u.upper(), PolicyName="Read")
     assert got["UserName"] == u and got["PolicyName"] == "Read"
     assert got["PolicyDocument"] == json.loads(text)
-    iam.put_user_policy(UserName=u, PolicyName="Read", PolicyDocument=doc("s3:*"))  # overwrite
+    iam.put_user_policy(UserName=u, PolicyName="Read", PolicyDocument=policy_doc("s3:*"))  # overwrite
     assert iam.get_user_policy(UserName=u, PolicyName="Read")["PolicyDocument"]["Statement"][0]["Action"] == "s3:*"
-    iam.put_user_policy(UserName=u, PolicyName="Another", PolicyDocument=doc())
+    iam.put_user_policy(UserName=u, PolicyName="Another", PolicyDocument=policy_doc())
     assert iam.list_user_policies(UserName=u)["PolicyNames"] == ["Another", "Read"]
     page = iam.list_user_policies(UserName=u, MaxItems=1)
     assert page["PolicyNames"] == ["Another"] and page["IsTruncated"]
@@ -55,10 +44,8 @@ def test_document_on_the_wire_is_the_text_as_written(iam, name, server):
     iam.create_user(UserName=u)
     text = '{"Version":"2012-10-17",\n "Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}}'
     iam.put_user_policy(UserName=u, PolicyName="P", PolicyDocument=text)
-    raw = []
-    iam.meta.events.register("after-call.iam.GetUserPolicy",
-                             lambda http_response, **_: raw.append(http_response.text))
-    iam.get_user_policy(UserName=u, PolicyName="P")
+    with raw_bodies(iam, "GetUserPolicy") as raw:
+        iam.get_user_policy(UserName=u, PolicyName="P")
     body = raw[0]
     encoded = body.split("<PolicyDocument>")[1].split("</PolicyDocument>")[0]
     assert unquote(encoded) == text
@@ -67,11 +54,11 @@ def test_document_on_the_wire_is_the_text_as_written(iam, name, server):
 def test_inline_errors(iam, name):
     u = name("ie")
     with pytest.raises(ClientError) as e:
-        iam.put_user_policy(UserName=u, PolicyName="P", PolicyDocument=doc())
+        iam.put_user_policy(UserName=u, PolicyName="P", PolicyDocument=policy_doc())
     assert error(e) == ("NoSuchEntity", 404, f"The user with name {u} cannot be found.")
     iam.create_user(UserName=u)
     with pytest.raises(ClientError) as e:
-        iam.put_user_policy(UserName=u, PolicyName="P", PolicyDocument=doc(resource="nope"))
+        iam.put_user_policy(UserName=u, PolicyName="P", PolicyDocument=policy_doc(resource="nope"))
     assert error(e) == ("MalformedPolicyDocument", 400, 'Resource nope must be in ARN format or "*".')
     principal = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]})
@@ -81,7 +68,7 @@ def test_inline_errors(iam, name):
 
 
 def _sized(n_actions: int) -> str:
-    return doc([f"s3:Get{i:04d}" for i in range(n_actions)])
+    return policy_doc([f"s3:Get{i:04d}" for i in range(n_actions)])
 
 
 def test_user_aggregate_quota(iam, name):
@@ -95,16 +82,16 @@ def test_user_aggregate_quota(iam, name):
         iam.put_user_policy(UserName=u, PolicyName="C", PolicyDocument=one)
     assert error(e) == ("LimitExceeded", 409, f"Maximum policy size of 2048 bytes exceeded for user {u}")
     # whitespace does not count
-    padded = doc("s3:GetObject")[:-1] + " " * 3000 + "}"
+    padded = policy_doc("s3:GetObject")[:-1] + " " * 3000 + "}"
     iam.put_user_policy(UserName=u, PolicyName="D", PolicyDocument=padded)
 
 
 def test_group_inline_and_quota(iam, name):
     g = name("ig")
     iam.create_group(GroupName=g)
-    iam.put_group_policy(GroupName=g, PolicyName="G1", PolicyDocument=doc())
+    iam.put_group_policy(GroupName=g, PolicyName="G1", PolicyDocument=policy_doc())
     got = iam.get_group_policy(GroupName=g, PolicyName="G1")
-    assert got["GroupName"] == g and got["PolicyDocument"] == json.loads(doc())
+    assert got["GroupName"] == g and got["PolicyDocument"] == json.loads(policy_doc())
     assert iam.list_group_policies(GroupName=g)["PolicyNames"] == ["G1"]
     with pytest.raises(ClientError) as e:
         iam.delete_group(GroupName=g)

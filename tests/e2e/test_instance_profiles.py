@@ -5,10 +5,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from test_groups import all_pages, error, quota_override
-
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+from helpers import TRUST, all_pages, error, quota_override
 
 
 def test_create_get_delete(iam, name, server):

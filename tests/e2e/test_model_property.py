@@ -189,16 +189,18 @@ class IamMachine(RuleBasedStateMachine):
     def name(self, kind: str, slot: int, how: str = "lower") -> str:
         return spell(f"m{self.tok}{LETTER[kind]}{slot}", how)
 
-    def ref(self, kind: str, r: int, how: str = "lower") -> str:
+    def ref(self, kind: str, r: int, how: str = "lower", among: list | None = None) -> str:
         """The name behind reference `r`: below the pool size that slot, else one of the
-        existing entities (the slot is the last character of every pool name)."""
-        taken = sorted(int(e.name[-1]) for e in self.model.table(kind).values())
+        existing entities, or of `among` (model ids) when that is not empty. Removals pass
+        the related entities so that they mostly meet a relationship to remove."""
+        table = self.model.table(kind)
+        taken = sorted(int(table[i].name[-1]) for i in (among or table))  # the slot ends each name
         if r < POOL[kind] or not taken:
             return self.name(kind, r % POOL[kind], how)
         return self.name(kind, taken[r % len(taken)], how)
 
-    def policy_arn(self, r: int) -> str:
-        return self.model.arn("policy", self.base, self.ref("policy", r))
+    def policy_arn(self, r: int, among: list | None = None) -> str:
+        return self.model.arn("policy", self.base, self.ref("policy", r, among=among))
 
     def version_ref(self, arn: str, r: int) -> str:
         """v1-v3 for small `r`, else one of the policy's existing versions."""
@@ -301,17 +303,21 @@ class IamMachine(RuleBasedStateMachine):
     @rule(group=refs, g_how=spellings, user=refs, u_how=spellings)
     @guarded
     def add_user_to_group(self, group, g_how, user, u_how):
-        self.membership(group, g_how, user, u_how, add=True)
+        g, u = self.ref("group", group, g_how), self.ref("user", user, u_how)
+        self.call(self.model.add_to_group(g, u), "add_user_to_group", GroupName=g, UserName=u)
+        self.touch_membership(g, u)
 
     @rule(group=refs, g_how=spellings, user=refs, u_how=spellings)
     @guarded
     def remove_user_from_group(self, group, g_how, user, u_how):
-        self.membership(group, g_how, user, u_how, add=False)
+        users = self.model.entities["user"]
+        u = self.ref("user", user, u_how, among=[i for i, e in users.items() if e.groups])
+        uid = self.model.find("user", u)
+        g = self.ref("group", group, g_how, among=sorted(users[uid].groups) if uid is not None else None)
+        self.call(self.model.remove_from_group(g, u), "remove_user_from_group", GroupName=g, UserName=u)
+        self.touch_membership(g, u)
 
-    def membership(self, group, g_how, user, u_how, add):
-        g, u = self.ref("group", group, g_how), self.ref("user", user, u_how)
-        expected = self.model.add_to_group(g, u) if add else self.model.remove_from_group(g, u)
-        self.call(expected, "add_user_to_group" if add else "remove_user_from_group", GroupName=g, UserName=u)
+    def touch_membership(self, g: str, u: str) -> None:
         gid, uid = self.model.find("group", g), self.model.find("user", u)
         if gid is not None:
             self.touch(("members", gid))
@@ -372,19 +378,24 @@ class IamMachine(RuleBasedStateMachine):
     @guarded
     def attach_policy(self, kind, r, how, policy):
         """Attach{User,Group,Role}Policy."""
-        self.attachment(kind, r, how, policy, attach=True)
+        name, arn = self.ref(kind, r, how), self.policy_arn(policy)
+        self.call(self.model.attach(kind, name, arn), f"attach_{kind}_policy",
+                  **{f"{NOUN[kind]}Name": name}, PolicyArn=arn)
+        self.touch_attachment(kind, name, arn)
 
     @rule(kind=entity_kinds, r=refs, how=spellings, policy=refs)
     @guarded
     def detach_policy(self, kind, r, how, policy):
         """Detach{User,Group,Role}Policy."""
-        self.attachment(kind, r, how, policy, attach=False)
-
-    def attachment(self, kind, r, how, policy, attach):
-        name, arn = self.ref(kind, r, how), self.policy_arn(policy)
-        model_op = self.model.attach if attach else self.model.detach
-        self.call(model_op(kind, name, arn), f"{'attach' if attach else 'detach'}_{kind}_policy",
+        table = self.model.entities[kind]
+        name = self.ref(kind, r, how, among=[i for i, e in table.items() if e.attached])
+        i = self.model.find(kind, name)
+        arn = self.policy_arn(policy, among=sorted(table[i].attached) if i is not None else None)
+        self.call(self.model.detach(kind, name, arn), f"detach_{kind}_policy",
                   **{f"{NOUN[kind]}Name": name}, PolicyArn=arn)
+        self.touch_attachment(kind, name, arn)
+
+    def touch_attachment(self, kind: str, name: str, arn: str) -> None:
         i, pid = self.model.find(kind, name), self.model.policy_by_arn(arn)
         if i is not None:
             self.touch(("attached", kind, i))
@@ -434,17 +445,27 @@ class IamMachine(RuleBasedStateMachine):
         self.call(self.model.delete_profile(name), "delete_instance_profile", InstanceProfileName=name)
         self.touch(("list", "profile"))
 
-    @rule(r=refs, how=spellings, role=refs, r_how=spellings, add=st.booleans())
+    @rule(r=refs, how=spellings, role=refs, r_how=spellings)
     @guarded
-    def profile_role(self, r, how, role, r_how, add):
-        """AddRoleToInstanceProfile / RemoveRoleFromInstanceProfile."""
+    def add_role_to_profile(self, r, how, role, r_how):
         name, role_name = self.ref("profile", r, how), self.ref("role", role, r_how)
-        if add:
-            self.call(self.model.add_role(name, role_name), "add_role_to_instance_profile",
-                      InstanceProfileName=name, RoleName=role_name)
-        else:
-            self.call(self.model.remove_role(name, role_name), "remove_role_from_instance_profile",
-                      InstanceProfileName=name, RoleName=role_name)
+        self.call(self.model.add_role(name, role_name), "add_role_to_instance_profile",
+                  InstanceProfileName=name, RoleName=role_name)
+        self.touch_profile_role(role_name)
+
+    @rule(r=refs, how=spellings, role=refs, r_how=spellings)
+    @guarded
+    def remove_role_from_profile(self, r, how, role, r_how):
+        profiles = self.model.profiles
+        name = self.ref("profile", r, how, among=[i for i, p in profiles.items() if p.role is not None])
+        i = self.model.find("profile", name)
+        held = [profiles[i].role] if i is not None and profiles[i].role is not None else None
+        role_name = self.ref("role", role, r_how, among=held)
+        self.call(self.model.remove_role(name, role_name), "remove_role_from_instance_profile",
+                  InstanceProfileName=name, RoleName=role_name)
+        self.touch_profile_role(role_name)
+
+    def touch_profile_role(self, role_name: str) -> None:
         self.touch(("list", "profile"))
         rid = self.model.find("role", role_name)
         if rid is not None:

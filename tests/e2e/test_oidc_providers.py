@@ -5,20 +5,9 @@ import secrets
 
 import pytest
 from botocore.exceptions import ClientError
+from helpers import code, message, status
 
 THUMB = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
-
-
-def code(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Code"]
-
-
-def message(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Message"]
-
-
-def status(exc: pytest.ExceptionInfo) -> int:
-    return exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

@@ -5,21 +5,13 @@ from urllib.parse import unquote
 
 import pytest
 from botocore.exceptions import ClientError
-
-
-def doc(action="s3:GetObject", resource="*", **extra) -> str:
-    return json.dumps({"Version": "2012-10-17",
-                       "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource, **extra}]})
-
-
-def error(exc: pytest.ExceptionInfo) -> tuple[str, int, str]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Message"]
+from helpers import policy_doc, raw_bodies
+from helpers import code_status_message as error
 
 
 def test_create_get_delete(iam, name, server):
     n = name("pol")
-    text = doc()
+    text = policy_doc()
     created = iam.create_policy(PolicyName=n, Path="/team/", PolicyDocument=text,
                                 Description="reads objects")["Policy"]
     arn = f"arn:aws:iam::{server.account_id}:policy/team/{n}"
@@ -41,10 +33,8 @@ def test_create_get_delete(iam, name, server):
 def test_document_returned_as_written(iam, name):
     text = '{\n  "Version": "2012-10-17",\n  "Statement": {"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}\n}'
     arn = iam.create_policy(PolicyName=name("w"), PolicyDocument=text)["Policy"]["Arn"]
-    raw = []
-    iam.meta.events.register("after-call.iam.GetPolicyVersion",
-                             lambda http_response, **_: raw.append(http_response.text))
-    got = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]["Document"]
+    with raw_bodies(iam, "GetPolicyVersion") as raw:
+        got = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]["Document"]
     assert got == json.loads(text)  # botocore decodes the URL-encoded JSON
     encoded = raw[0].split("<Document>")[1].split("</Document>")[0]
     assert unquote(encoded) == text  # on the wire: the text as written, whitespace and all
@@ -52,9 +42,9 @@ def test_document_returned_as_written(iam, name):
 
 def test_duplicate_name(iam, name):
     n = name("Dup")
-    iam.create_policy(PolicyName=n, PolicyDocument=doc())
+    iam.create_policy(PolicyName=n, PolicyDocument=policy_doc())
     with pytest.raises(ClientError) as e:
-        iam.create_policy(PolicyName=n.lower(), Path="/other/", PolicyDocument=doc())
+        iam.create_policy(PolicyName=n.lower(), Path="/other/", PolicyDocument=policy_doc())
     assert error(e) == ("EntityAlreadyExists", 409,
                         f"A policy called {n.lower()} already exists. Duplicate names are not allowed.")
 
@@ -63,10 +53,10 @@ def test_duplicate_name(iam, name):
     ("{not json", "Syntax errors in policy."),
     (json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
      "Policy document must be version 2012-10-17 or greater."),
-    (doc(action="getobject"), "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
+    (policy_doc(action="getobject"), "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
     (json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"}]}),
      "Policy statement must contain resources."),
-    (doc(resource="bucket"), 'Resource bucket must be in ARN format or "*".'),
+    (policy_doc(resource="bucket"), 'Resource bucket must be in ARN format or "*".'),
 ])
 def test_malformed_documents(iam, name, text, message):
     with pytest.raises(ClientError) as e:
@@ -76,11 +66,11 @@ def test_malformed_documents(iam, name, text, message):
 
 def test_size_quota_ignores_whitespace(iam, name):
     # 6144 characters without whitespace is the limit; pad with whitespace well past it.
-    base = doc(resource="arn:aws:s3:::b/" + "x" * 10)
+    base = policy_doc(resource="arn:aws:s3:::b/" + "x" * 10)
     pad = " " * 7000
     padded = base[:-1] + pad + "}"
     iam.create_policy(PolicyName=name("ws"), PolicyDocument=padded)
-    big = doc(action=[f"s3:Get{i:05d}" for i in range(600)])
+    big = policy_doc(action=[f"s3:Get{i:05d}" for i in range(600)])
     with pytest.raises(ClientError) as e:
         iam.create_policy(PolicyName=name("big"), PolicyDocument=big)
     assert error(e) == ("LimitExceeded", 409, "Cannot exceed quota for PolicySize: 6144")
@@ -101,7 +91,7 @@ def test_list_scope_path_and_paging(iam, name):
     made = sorted(name("lpol") for _ in range(5))
     arns = {}
     for n in made:
-        arns[n] = iam.create_policy(PolicyName=n, Path=prefix, PolicyDocument=doc())["Policy"]["Arn"]
+        arns[n] = iam.create_policy(PolicyName=n, Path=prefix, PolicyDocument=policy_doc())["Policy"]["Arn"]
     seen, marker = [], None
     while True:
         kw = {"PathPrefix": prefix, "MaxItems": 2, "Scope": "Local"}
@@ -122,11 +112,11 @@ def test_list_scope_path_and_paging(iam, name):
 
 
 def test_versions_lifecycle(iam, name):
-    arn = iam.create_policy(PolicyName=name("ver"), PolicyDocument=doc())["Policy"]["Arn"]
+    arn = iam.create_policy(PolicyName=name("ver"), PolicyDocument=policy_doc())["Policy"]["Arn"]
     created = iam.get_policy(PolicyArn=arn)["Policy"]["CreateDate"]
-    v2 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc("s3:PutObject"))["PolicyVersion"]
+    v2 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=policy_doc("s3:PutObject"))["PolicyVersion"]
     assert v2["VersionId"] == "v2" and v2["IsDefaultVersion"] is False and "Document" not in v2
-    v3 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc("s3:ListBucket"),
+    v3 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=policy_doc("s3:ListBucket"),
                                    SetAsDefault=True)["PolicyVersion"]
     assert v3["VersionId"] == "v3" and v3["IsDefaultVersion"] is True
     policy = iam.get_policy(PolicyArn=arn)["Policy"]
@@ -148,16 +138,16 @@ def test_versions_lifecycle(iam, name):
     # the newest remaining version now dates the policy
     assert iam.get_policy(PolicyArn=arn)["Policy"]["UpdateDate"] == v2["CreateDate"]
     # ids are never reused
-    v4 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc("s3:*"))["PolicyVersion"]
+    v4 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=policy_doc("s3:*"))["PolicyVersion"]
     assert v4["VersionId"] == "v4"
 
 
 def test_version_limit_and_delete_conflict(iam, name):
-    arn = iam.create_policy(PolicyName=name("lim"), PolicyDocument=doc())["Policy"]["Arn"]
+    arn = iam.create_policy(PolicyName=name("lim"), PolicyDocument=policy_doc())["Policy"]["Arn"]
     for i in range(4):
-        iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc(f"s3:Get{i}"))
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=policy_doc(f"s3:Get{i}"))
     with pytest.raises(ClientError) as e:
-        iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc("s3:Other"))
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=policy_doc("s3:Other"))
     assert error(e) == ("LimitExceeded", 409, "A managed policy can have up to 5 versions. Before you "
                         "create a new version, you must delete an existing version.")
     with pytest.raises(ClientError) as e:
@@ -171,15 +161,15 @@ def test_version_limit_and_delete_conflict(iam, name):
 
 
 def test_version_document_is_validated(iam, name):
-    arn = iam.create_policy(PolicyName=name("val"), PolicyDocument=doc())["Policy"]["Arn"]
+    arn = iam.create_policy(PolicyName=name("val"), PolicyDocument=policy_doc())["Policy"]["Arn"]
     with pytest.raises(ClientError) as e:
-        iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc(resource="arn:aws:iam:us-east-1:1:user/x"))
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=policy_doc(resource="arn:aws:iam:us-east-1:1:user/x"))
     assert error(e) == ("MalformedPolicyDocument", 400,
                         "IAM resource arn:aws:iam:us-east-1:1:user/x cannot contain region information.")
 
 
 def test_tags_are_case_sensitive(iam, name):
-    arn = iam.create_policy(PolicyName=name("tag"), PolicyDocument=doc(),
+    arn = iam.create_policy(PolicyName=name("tag"), PolicyDocument=policy_doc(),
                             Tags=[{"Key": "Costcenter", "Value": "1"}])["Policy"]["Arn"]
     assert iam.get_policy(PolicyArn=arn)["Policy"]["Tags"] == [{"Key": "Costcenter", "Value": "1"}]
     iam.tag_policy(PolicyArn=arn, Tags=[{"Key": "costcenter", "Value": "2"}])
@@ -189,5 +179,5 @@ def test_tags_are_case_sensitive(iam, name):
     assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == [{"Key": "costcenter", "Value": "2"}]
     iam.delete_policy(PolicyArn=arn)
     # a policy re-created with the same name starts without the old tags
-    arn = iam.create_policy(PolicyName=arn.rsplit("/", 1)[1], PolicyDocument=doc())["Policy"]["Arn"]
+    arn = iam.create_policy(PolicyName=arn.rsplit("/", 1)[1], PolicyDocument=policy_doc())["Policy"]["Arn"]
     assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == []

@@ -3,39 +3,11 @@ trust policy updates, delete, tags, quotas."""
 
 import json
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from test_groups import all_pages, error, quota_override
+from helpers import TRUST, all_pages, error, policy_doc, quota_override, raw_bodies
 
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
-
-
-@pytest.fixture
-def unchecked(server):
-    """A client that leaves input validation to the server (botocore checks min/max first)."""
-    return boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1",
-                        aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key,
-                        config=Config(parameter_validation=False, retries={"max_attempts": 1}))
-
-
-def raw_body(client, operation: str, call):
-    """Run `call` and return the raw XML body of its `operation` response."""
-    seen = {}
-
-    def grab(response_dict, **_):
-        seen["body"] = response_dict["body"].decode()
-    event = f"before-parse.iam.{operation}"
-    client.meta.events.register(event, grab)
-    try:
-        call()
-    finally:
-        client.meta.events.unregister(event, grab)
-    return seen["body"]
+POLICY = policy_doc()
 
 
 def test_create_get_delete(iam, name, server):
@@ -63,7 +35,9 @@ def test_trust_policy_is_returned_as_written(iam, name):
     text = '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", ' \
            '"Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]\n}'
     iam.create_role(RoleName=n, AssumeRolePolicyDocument=text)
-    body = raw_body(iam, "GetRole", lambda: iam.get_role(RoleName=n))
+    with raw_bodies(iam, "GetRole") as bodies:
+        iam.get_role(RoleName=n)
+    body = bodies[0]
     assert "%7B%0A%20%20%22Version%22%3A%20%222012-10-17%22" in body
     assert iam.get_role(RoleName=n)["Role"]["AssumeRolePolicyDocument"] == json.loads(text)
 
@@ -76,7 +50,7 @@ def test_duplicate_name_is_case_insensitive(iam, name):
     assert error(e) == ("EntityAlreadyExists", f"Role with name {n.lower()} already exists.", 409)
 
 
-def test_create_role_input_errors(iam, unchecked, name):
+def test_create_role_input_errors(iam, unchecked_iam, name):
     n = name("bad")
     with pytest.raises(ClientError) as e:
         iam.create_role(RoleName=n, AssumeRolePolicyDocument="{not json")
@@ -88,7 +62,7 @@ def test_create_role_input_errors(iam, unchecked, name):
     assert error(e)[0] == "MalformedPolicyDocument"
     for duration in (3599, 43201):
         with pytest.raises(ClientError) as e:
-            unchecked.create_role(RoleName=n, AssumeRolePolicyDocument=TRUST, MaxSessionDuration=duration)
+            unchecked_iam.create_role(RoleName=n, AssumeRolePolicyDocument=TRUST, MaxSessionDuration=duration)
         bound = "greater than or equal to 3600" if duration < 3600 else "less than or equal to 43200"
         assert error(e) == ("ValidationError", f"1 validation error detected: Value '{duration}' at "
                             f"'maxSessionDuration' failed to satisfy constraint: Member must have value "
@@ -122,7 +96,7 @@ def test_trust_policy_size_quota(iam, name):
     assert error(e) == ("LimitExceeded", "Cannot exceed quota for ACLSizePerRole: 2048", 409)
 
 
-def test_max_session_duration_and_updates(iam, unchecked, name):
+def test_max_session_duration_and_updates(iam, unchecked_iam, name):
     n = name("upd")
     iam.create_role(RoleName=n, AssumeRolePolicyDocument=TRUST, MaxSessionDuration=7200)
     assert iam.get_role(RoleName=n)["Role"]["MaxSessionDuration"] == 7200
@@ -130,7 +104,7 @@ def test_max_session_duration_and_updates(iam, unchecked, name):
     got = iam.get_role(RoleName=n)["Role"]
     assert got["Description"] == "d1" and got["MaxSessionDuration"] == 43200
     with pytest.raises(ClientError) as e:
-        unchecked.update_role(RoleName=n, MaxSessionDuration=100)
+        unchecked_iam.update_role(RoleName=n, MaxSessionDuration=100)
     assert error(e)[0] == "ValidationError"
     role = iam.update_role_description(RoleName=n, Description="d2")["Role"]
     assert role["Description"] == "d2" and role["RoleName"] == n and role["MaxSessionDuration"] == 43200

@@ -3,72 +3,22 @@ self-signed signing certificate), get, list (client and resource), update metada
 encryption keys, delete, tags, and the metadata checks."""
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
-
-IDP_SSO = """  <md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="{protocol}">
-{keys}    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>
-    <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
-                            Location="https://idp.example.com/app/sso/saml"/>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-                            Location="https://idp.example.com/app/sso/saml"/>
-  </md:IDPSSODescriptor>
-"""
-KEY = """    <md:KeyDescriptor use="signing">
-      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
-        <ds:X509Data>
-          <ds:X509Certificate>{cert}</ds:X509Certificate>
-        </ds:X509Data>
-      </ds:KeyInfo>
-    </md:KeyDescriptor>
-"""
-
-
-def code(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Code"]
-
-
-def message(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Message"]
+from cryptography.hazmat.primitives import serialization
+from helpers import code, idp_signing_certificate, message, new_ec_key, saml_metadata
 
 
 @pytest.fixture(scope="module")
 def signing_cert() -> str:
-    """Base64 DER of a self-signed RSA-2048 IdP signing certificate."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.now(timezone.utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.example.com"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example IdP")])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=3650)).sign(key, hashes.SHA256()))
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
-
-
-def metadata(cert: str, valid_until: str | None = None, root="md:EntityDescriptor", keys=None,
-             protocol="urn:oasis:names:tc:SAML:2.0:protocol", idp=True) -> str:
-    attrs = f' validUntil="{valid_until}"' if valid_until else ""
-    body = IDP_SSO.format(protocol=protocol, keys=KEY.format(cert=cert) if keys is None else keys) if idp else \
-        '  <md:Organization><md:OrganizationName xml:lang="en">Example</md:OrganizationName>' \
-        '<md:OrganizationDisplayName xml:lang="en">Example</md:OrganizationDisplayName>' \
-        '<md:OrganizationURL xml:lang="en">https://example.com</md:OrganizationURL></md:Organization>\n'
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<{root} xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
-            f'entityID="http://www.okta.example.com/exk1fcia6d6EMsf331t7"{attrs}>\n{body}</{root}>\n')
+    return idp_signing_certificate()
 
 
 def test_create_get_list_delete(iam, name, server, signing_cert):
     n = name("Okta")
-    doc = metadata(signing_cert)
+    doc = saml_metadata(signing_cert)
     out = iam.create_saml_provider(Name=n, SAMLMetadataDocument=doc, Tags=[{"Key": "team", "Value": "sso"}])
     provider_arn = f"arn:aws:iam::{server.account_id}:saml-provider/{n}"
     assert out["SAMLProviderArn"] == provider_arn and out["Tags"] == [{"Key": "team", "Value": "sso"}]
@@ -102,11 +52,11 @@ def test_create_get_list_delete(iam, name, server, signing_cert):
 def test_valid_until_comes_from_metadata(iam, name, server, signing_cert):
     n = name("dated")
     provider_arn = iam.create_saml_provider(
-        Name=n, SAMLMetadataDocument=metadata(signing_cert, "2031-07-01T12:30:00Z"))["SAMLProviderArn"]
+        Name=n, SAMLMetadataDocument=saml_metadata(signing_cert, "2031-07-01T12:30:00Z"))["SAMLProviderArn"]
     assert iam.get_saml_provider(SAMLProviderArn=provider_arn)["ValidUntil"] == \
         datetime(2031, 7, 1, 12, 30, tzinfo=timezone.utc)
     iam.update_saml_provider(SAMLProviderArn=provider_arn,
-                             SAMLMetadataDocument=metadata(signing_cert, "2032-01-02T03:04:05.250+01:00"))
+                             SAMLMetadataDocument=saml_metadata(signing_cert, "2032-01-02T03:04:05.250+01:00"))
     got = iam.get_saml_provider(SAMLProviderArn=provider_arn)
     assert got["ValidUntil"] == datetime(2032, 1, 2, 2, 4, 5, tzinfo=timezone.utc)
     assert "2032-01-02T03:04:05.250+01:00" in got["SAMLMetadataDocument"]
@@ -116,15 +66,15 @@ def test_bad_metadata(iam, name, server, signing_cert):
     n = name("bad")
     bad = {
         "not xml": "x" * 1200,
-        "not an EntityDescriptor": metadata(signing_cert, root="md:EntitiesDescriptor"),
-        "no IDPSSODescriptor": metadata(signing_cert, idp=False) + "<!--" + "x" * 600 + "-->",
-        "not SAML 2.0": metadata(signing_cert, protocol="urn:oasis:names:tc:SAML:1.1:protocol"),
-        "no signing certificate": metadata(signing_cert, keys="") + "<!--" + "x" * 400 + "-->",
-        "certificate not base64": metadata("%%%" + signing_cert[3:]),
-        "certificate not X.509": metadata(base64.b64encode(b"\x30\x03\x02\x01\x01" * 200).decode()),
-        "bad validUntil": metadata(signing_cert, "next tuesday"),
+        "not an EntityDescriptor": saml_metadata(signing_cert, root="md:EntitiesDescriptor"),
+        "no IDPSSODescriptor": saml_metadata(signing_cert, idp=False) + "<!--" + "x" * 600 + "-->",
+        "not SAML 2.0": saml_metadata(signing_cert, protocol="urn:oasis:names:tc:SAML:1.1:protocol"),
+        "no signing certificate": saml_metadata(signing_cert, keys="") + "<!--" + "x" * 400 + "-->",
+        "certificate not base64": saml_metadata("%%%" + signing_cert[3:]),
+        "certificate not X.509": saml_metadata(base64.b64encode(b"\x30\x03\x02\x01\x01" * 200).decode()),
+        "bad validUntil": saml_metadata(signing_cert, "next tuesday"),
         "entity expansion": '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "' + "a" * 50 + '">]>'
-                            + metadata(signing_cert).split("?>", 1)[1].replace("okta", "&a;"),
+                            + saml_metadata(signing_cert).split("?>", 1)[1].replace("okta", "&a;"),
     }
     for why, doc in bad.items():
         with pytest.raises(ClientError) as e:
@@ -132,9 +82,7 @@ def test_bad_metadata(iam, name, server, signing_cert):
         assert code(e) == "InvalidInput", why
         assert message(e).startswith("Could not parse metadata: "), why
         assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    unchecked = boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1",
-                             aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key,
-                             config=Config(parameter_validation=False))
+    unchecked = server.client("iam", validate=False)
     with pytest.raises(ClientError) as e:
         unchecked.create_saml_provider(Name=n, SAMLMetadataDocument="<short/>")
     assert code(e) == "ValidationError"
@@ -145,11 +93,10 @@ def test_bad_metadata(iam, name, server, signing_cert):
 
 def test_encryption_keys(iam, name, signing_cert):
     def private_key() -> str:
-        key = ec.generate_private_key(ec.SECP256R1())
-        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        return new_ec_key().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                  serialization.NoEncryption()).decode()
 
-    doc = metadata(signing_cert)
+    doc = saml_metadata(signing_cert)
     with pytest.raises(ClientError) as e:
         iam.create_saml_provider(Name=name("enc"), SAMLMetadataDocument=doc, AssertionEncryptionMode="Required")
     assert code(e) == "InvalidInput"
@@ -180,7 +127,7 @@ def test_encryption_keys(iam, name, signing_cert):
 
 
 def test_tags(iam, name, signing_cert):
-    provider_arn = iam.create_saml_provider(Name=name("t"), SAMLMetadataDocument=metadata(signing_cert))[
+    provider_arn = iam.create_saml_provider(Name=name("t"), SAMLMetadataDocument=saml_metadata(signing_cert))[
         "SAMLProviderArn"]
     iam.tag_saml_provider(SAMLProviderArn=provider_arn, Tags=[{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}])
     iam.tag_saml_provider(SAMLProviderArn=provider_arn, Tags=[{"Key": "A", "Value": "3"}])
@@ -199,7 +146,7 @@ def test_tags(iam, name, signing_cert):
 
 def test_resource_collection_as_the_seed_uses_it(server, name, signing_cert):
     iam = server.client("iam")
-    made = [iam.create_saml_provider(Name=name("seed"), SAMLMetadataDocument=metadata(signing_cert))[
+    made = [iam.create_saml_provider(Name=name("seed"), SAMLMetadataDocument=saml_metadata(signing_cert))[
         "SAMLProviderArn"] for _ in range(2)]
     listed = [p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]]
     assert set(made) <= set(listed)

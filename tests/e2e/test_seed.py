@@ -5,52 +5,18 @@ its y/n prompts with "y" (see the details, see the password policy, create the d
 policy, delete it), on a dedicated server per engine so alias and report state are its own.
 """
 
-import base64
-import datetime
 import json
-import os
 import re
 import subprocess
 import sys
-import time
 
 import botocore.session
-import pyotp
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from helpers import TRUST, client_env, enable_mfa, policy_doc, saml_metadata
 
 SUMMARY_KEYS = botocore.session.get_session().get_service_model("iam").shape_for("summaryKeyType").enum
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}]})
+POLICY = policy_doc(["s3:GetObject", "s3:ListBucket"])
 USERS = ("alice", "bob", "carol")
-
-
-def saml_metadata(entity: str) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, entity)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
-    der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://{entity}.example.com/saml">
-  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:KeyDescriptor use="signing">
-      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
-        <ds:X509Data><ds:X509Certificate>{der}</ds:X509Certificate></ds:X509Data>
-      </ds:KeyInfo>
-    </md:KeyDescriptor>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
-                            Location="https://{entity}.example.com/sso"/>
-  </md:IDPSSODescriptor>
-</md:EntityDescriptor>
-"""
 
 
 def populate(iam) -> dict:
@@ -70,31 +36,22 @@ def populate(iam) -> dict:
     iam.create_login_profile(UserName="alice", Password="Correct-Horse-9!")
     iam.create_login_profile(UserName="bob", Password="Battery-Staple-8?")
     device = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-phone")["VirtualMFADevice"]
-    totp, step = pyotp.TOTP(device["Base32StringSeed"].decode()), int(time.time() // 30)
-    iam.enable_mfa_device(UserName="alice", SerialNumber=device["SerialNumber"],
-                          AuthenticationCode1=totp.generate_otp(step - 1), AuthenticationCode2=totp.generate_otp(step))
+    enable_mfa(iam, "alice", device)
     iam.create_role(RoleName="web-server", AssumeRolePolicyDocument=TRUST)
     iam.attach_role_policy(RoleName="web-server", PolicyArn=policy)
     iam.create_instance_profile(InstanceProfileName="web-server")
     iam.add_role_to_instance_profile(InstanceProfileName="web-server", RoleName="web-server")
-    saml = [iam.create_saml_provider(Name=n, SAMLMetadataDocument=saml_metadata(n))["SAMLProviderArn"]
-            for n in ("corp-idp", "partner-idp")]
+    saml = [iam.create_saml_provider(Name=n, SAMLMetadataDocument=saml_metadata(
+        entity_id=f"https://{n}.example.com/saml"))["SAMLProviderArn"] for n in ("corp-idp", "partner-idp")]
     return {"policy": policy, "saml": saml}
 
 
-@pytest.fixture
-def seed_server(server, server_factory):
-    return server_factory(server.engine, extra_args=["--no-access-log"]).start()
-
-
-def test_seed_demo_runs_unchanged(seed_server, shared_dir):
-    iam = seed_server.client("iam")
+def test_seed_demo_runs_unchanged(own_server, shared_dir):
+    iam = own_server.client("iam")
     made = populate(iam)
     script = shared_dir / "seed" / "account_demo.py"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(seed_server.env_for_clients())
-    run = subprocess.run([sys.executable, str(script)], input="y\n" * 4, env=env, capture_output=True,
-                         text=True, timeout=120)
+    run = subprocess.run([sys.executable, str(script)], input="y\n" * 4, env=client_env(own_server),
+                         capture_output=True, text=True, timeout=120)
     out, log = run.stdout, run.stderr
     assert run.returncode == 0, f"seed failed:\n{out}\n{log}"
     assert "ERROR" not in log and "Traceback" not in log
@@ -113,7 +70,7 @@ def test_seed_demo_runs_unchanged(seed_server, shared_dir):
     assert states.splitlines()[0] == "STARTED" and "COMPLETE" in states.splitlines()
     table = out.split("Showing only the first 3 columns.\n", 1)[1].split("-" * 88, 1)[0].splitlines()
     assert table[0].split() == ["user", "arn", "user_creation_time"]
-    assert table[1].split()[:2] == ["<root_account>", f"arn:aws:iam::{seed_server.account_id}:root"]
+    assert table[1].split()[:2] == ["<root_account>", f"arn:aws:iam::{own_server.account_id}:root"]
     assert [row.split()[0] for row in table[2:]] == list(USERS)
     for row in table[2:]:
         assert re.fullmatch(r"\S+ +arn:aws:iam::\d{12}:user/\S+ +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 *", row)

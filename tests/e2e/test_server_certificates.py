@@ -1,52 +1,14 @@
 """Server certificates over HTTP with boto3: upload checks (body, chain, key pair,
 validity), get, list with paths and paging, rename/move, delete, tags, quota."""
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
 from botocore.exceptions import ClientError
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
-
-def code(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Code"]
-
-
-def message(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Message"]
-
-
-def status(exc: pytest.ExceptionInfo) -> int:
-    return exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def new_key():
-    return ec.generate_private_key(ec.SECP256R1())  # fast to generate, accepted like RSA
-
-
-def make_cert(key, cn="www.example.com", issuer=None, days=90, start=-1):
-    """(certificate PEM, certificate); self-signed unless issuer=(cert, key)."""
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (x509.CertificateBuilder().subject_name(name)
-            .issuer_name(issuer[0].subject if issuer else name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now + timedelta(days=start)).not_valid_after(now + timedelta(days=days))
-            .sign(issuer[1] if issuer else key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM).decode(), cert
-
-
-def key_pem(key) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                             serialization.NoEncryption()).decode()
+from helpers import code, key_pem, make_certificate, message, new_ec_key, status
 
 
 def upload(iam, name, **kw):
-    key = new_key()
-    body, cert = make_cert(key)
+    key = new_ec_key()
+    body, cert = make_certificate(key)
     meta = iam.upload_server_certificate(ServerCertificateName=name, CertificateBody=body,
                                          PrivateKey=key_pem(key), **kw)
     return meta, body, cert
@@ -77,15 +39,15 @@ def test_upload_get_delete(iam, name, server):
 
 
 def test_chain_is_checked_and_returned(iam, name):
-    root_key, leaf_key = new_key(), new_key()
-    root_pem, root = make_cert(root_key, "Example Root CA", days=365)
-    leaf_pem, _ = make_cert(leaf_key, "leaf.example.com", issuer=(root, root_key))
+    root_key, leaf_key = new_ec_key(), new_ec_key()
+    root_pem, root = make_certificate(root_key, "Example Root CA", days=365)
+    leaf_pem, _ = make_certificate(leaf_key, "leaf.example.com", issuer=(root, root_key))
     n = name("chained")
     iam.upload_server_certificate(ServerCertificateName=n, CertificateBody=leaf_pem,
                                   PrivateKey=key_pem(leaf_key), CertificateChain=root_pem)
     got = iam.get_server_certificate(ServerCertificateName=n)["ServerCertificate"]
     assert got["CertificateChain"] == root_pem
-    stranger_pem, _ = make_cert(new_key(), "Another CA")
+    stranger_pem, _ = make_certificate(new_ec_key(), "Another CA")
     with pytest.raises(ClientError) as e:
         iam.upload_server_certificate(ServerCertificateName=name("badchain"), CertificateBody=leaf_pem,
                                       PrivateKey=key_pem(leaf_key), CertificateChain=stranger_pem)
@@ -99,8 +61,8 @@ def test_chain_is_checked_and_returned(iam, name):
 
 
 def test_upload_errors(iam, name):
-    key = new_key()
-    body, _ = make_cert(key)
+    key = new_ec_key()
+    body, _ = make_certificate(key)
     n = name("bad")
     with pytest.raises(ClientError) as e:
         iam.upload_server_certificate(ServerCertificateName=n, CertificateBody="garbage",
@@ -112,9 +74,9 @@ def test_upload_errors(iam, name):
     assert code(e) == "MalformedCertificate"
     with pytest.raises(ClientError) as e:
         iam.upload_server_certificate(ServerCertificateName=n, CertificateBody=body,
-                                      PrivateKey=key_pem(new_key()))
+                                      PrivateKey=key_pem(new_ec_key()))
     assert code(e) == "KeyPairMismatch" and status(e) == 400
-    expired, _ = make_cert(key, days=-1, start=-30)
+    expired, _ = make_certificate(key, days=-1, start=-30)
     with pytest.raises(ClientError) as e:
         iam.upload_server_certificate(ServerCertificateName=n, CertificateBody=expired,
                                       PrivateKey=key_pem(key))

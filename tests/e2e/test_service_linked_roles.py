@@ -6,7 +6,7 @@ import re
 
 import pytest
 from botocore.exceptions import ClientError
-from test_groups import error
+from helpers import error
 
 PROTECTED = "Cannot perform the operation on the protected role '{}' - this role is only modifiable by AWS"
 

@@ -3,48 +3,16 @@ for root; quota, duplicates, malformed and invalid certificates; list, update, d
 DeleteUser blocked while one exists."""
 
 import re
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from botocore.exceptions import ClientError
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from helpers import certificate_pem, code, message, new_ec_key, status
 
 
-def code(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Code"]
-
-
-def message(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Message"]
-
-
-def status(exc: pytest.ExceptionInfo) -> int:
-    return exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-@pytest.fixture(scope="module")
-def rsa_key():
-    # One key for every certificate: each certificate still differs (serial number).
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def cert_pem(key, days=365, start=-1) -> str:
-    now = datetime.now(timezone.utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "signer")])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now + timedelta(days=start)).not_valid_after(now + timedelta(days=days))
-            .sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def test_upload_list_update_delete(iam, name, rsa_key):
+def test_upload_list_update_delete(iam, name):
     user = name("signer")
     iam.create_user(UserName=user)
-    body = cert_pem(rsa_key)
+    body = certificate_pem(cn="signer")
     cert = iam.upload_signing_certificate(UserName=user, CertificateBody=body)["Certificate"]
     assert cert["UserName"] == user and cert["Status"] == "Active" and cert["CertificateBody"] == body
     assert re.fullmatch(r"[A-Z2-7]{32}", cert["CertificateId"])
@@ -71,15 +39,15 @@ def test_upload_list_update_delete(iam, name, rsa_key):
     iam.delete_user(UserName=user)
 
 
-def test_quota_duplicates_and_paging(iam, name, rsa_key):
+def test_quota_duplicates_and_paging(iam, name):
     a, b = name("sa"), name("sb")
     iam.create_user(UserName=a)
     iam.create_user(UserName=b)
-    first = cert_pem(rsa_key)
+    first = certificate_pem(cn="signer")
     ids = [iam.upload_signing_certificate(UserName=a, CertificateBody=body)["Certificate"]["CertificateId"]
-           for body in (first, cert_pem(rsa_key))]
+           for body in (first, certificate_pem(cn="signer"))]
     with pytest.raises(ClientError) as e:
-        iam.upload_signing_certificate(UserName=a, CertificateBody=cert_pem(rsa_key))
+        iam.upload_signing_certificate(UserName=a, CertificateBody=certificate_pem(cn="signer"))
     assert code(e) == "LimitExceeded" and status(e) == 409
     assert message(e) == "Cannot exceed quota for CertificatesPerUser: 2"
     for owner in (a, b):
@@ -96,20 +64,20 @@ def test_quota_duplicates_and_paging(iam, name, rsa_key):
     assert code(e) == "NoSuchEntity"
 
 
-def test_malformed_invalid_and_unknown_user(iam, name, rsa_key):
+def test_malformed_invalid_and_unknown_user(iam, name):
     user = name("bad")
     iam.create_user(UserName=user)
     with pytest.raises(ClientError) as e:
         iam.upload_signing_certificate(UserName=user, CertificateBody="not a certificate")
     assert code(e) == "MalformedCertificate" and status(e) == 400
     with pytest.raises(ClientError) as e:
-        iam.upload_signing_certificate(UserName=user, CertificateBody=cert_pem(rsa_key, days=-1, start=-9))
+        iam.upload_signing_certificate(UserName=user, CertificateBody=certificate_pem(cn="signer", days=-1, start=-9))
     assert code(e) == "MalformedCertificate"
     with pytest.raises(ClientError) as e:
-        iam.upload_signing_certificate(UserName=user, CertificateBody=cert_pem(ec.generate_private_key(ec.SECP256R1())))
+        iam.upload_signing_certificate(UserName=user, CertificateBody=certificate_pem(new_ec_key(), "signer"))
     assert code(e) == "InvalidCertificate" and status(e) == 400
     ghost = name("ghost")
-    for call in (lambda: iam.upload_signing_certificate(UserName=ghost, CertificateBody=cert_pem(rsa_key)),
+    for call in (lambda: iam.upload_signing_certificate(UserName=ghost, CertificateBody=certificate_pem(cn="signer")),
                  lambda: iam.list_signing_certificates(UserName=ghost)):
         with pytest.raises(ClientError) as e:
             call()
@@ -117,9 +85,9 @@ def test_malformed_invalid_and_unknown_user(iam, name, rsa_key):
         assert message(e) == f"The user with name {ghost} cannot be found."
 
 
-def test_without_user_name_root_and_calling_user(iam, name, server, rsa_key):
+def test_without_user_name_root_and_calling_user(iam, name, server):
     # Root: the certificate is the root user's, shown under the account id.
-    cert = iam.upload_signing_certificate(CertificateBody=cert_pem(rsa_key))["Certificate"]
+    cert = iam.upload_signing_certificate(CertificateBody=certificate_pem(cn="signer"))["Certificate"]
     try:
         assert cert["UserName"] == server.account_id
         assert cert["CertificateId"] in [c["CertificateId"] for c in iam.list_signing_certificates()["Certificates"]]
@@ -131,7 +99,7 @@ def test_without_user_name_root_and_calling_user(iam, name, server, rsa_key):
     iam.create_user(UserName=user)
     key = iam.create_access_key(UserName=user)["AccessKey"]
     own = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
-    mine = own.upload_signing_certificate(CertificateBody=cert_pem(rsa_key))["Certificate"]
+    mine = own.upload_signing_certificate(CertificateBody=certificate_pem(cn="signer"))["Certificate"]
     assert mine["UserName"] == user
     assert [c["CertificateId"] for c in iam.list_signing_certificates(UserName=user)["Certificates"]] \
         == [mine["CertificateId"]]

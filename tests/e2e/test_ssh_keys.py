@@ -9,25 +9,13 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
-
-def code(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Code"]
-
-
-def message(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Message"]
-
-
-def status(exc: pytest.ExceptionInfo) -> int:
-    return exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
+from helpers import code, message, new_ec_key, new_rsa_key, status
 
 
 @pytest.fixture(scope="module")
 def keys():
     """Seven 2048-bit RSA public keys, made once (generation is the slow part)."""
-    return [rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key() for _ in range(7)]
+    return [new_rsa_key().public_key() for _ in range(7)]
 
 
 def ssh_line(pub) -> str:
@@ -101,8 +89,8 @@ def test_pem_upload_reads_back_as_ssh_rsa(iam, name, keys):
 def test_bad_keys(iam, name):
     user = name("badkey")
     iam.create_user(UserName=user)
-    small = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()
-    ec_pub = ec.generate_private_key(ec.SECP256R1()).public_key()
+    small = new_rsa_key(1024).public_key()
+    ec_pub = new_ec_key().public_key()
     for body in (ssh_line(small), ssh_line(ec_pub), pem_of(ec_pub), "ssh-rsa bm90LWEta2V5"):
         with pytest.raises(ClientError) as e:
             iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=body)

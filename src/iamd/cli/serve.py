@@ -37,7 +37,10 @@ def _exit_quietly_after_shutdown() -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="worker processes")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="one JSON line per request on stderr")
-def serve(host, port, data_dir, database_url, account_id, auth, workers, access_log):
+@click.option("--quota", "quotas", multiple=True, default=(), metavar="NAME=N",
+              help="override one of AWS's default quotas for the account, e.g. UsersQuota=20000 "
+                   "(names as in GetAccountSummary); kept in the store")
+def serve(host, port, data_dir, database_url, account_id, auth, workers, access_log, quotas):
     """Run the IAM/STS server."""
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
@@ -52,13 +55,14 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     if database_url is not None and not database_url.startswith(("postgresql://", "postgresql+psycopg://",
                                                                  "sqlite:///")):
         raise click.BadParameter("expected postgresql://user@host:port/db", param_hint="--database-url")
+    overrides = _parse_quotas(quotas)
     settings = Settings(host, port, data_dir, database_url, account_id, auth, workers, access_log)
     box = SecretBox.load(settings.data_path)
     store = None
     try:
         store = Store(database_url, settings.data_path)
-        info = bootstrap(store, box, account_id, settings.data_path)
-    except BootError as exc:
+        info = bootstrap(store, box, account_id, settings.data_path, overrides)
+    except (BootError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     except SQLAlchemyError as exc:  # the database cannot be reached or read: say so, no traceback
         raise click.ClickException(f"cannot open the store: {exc}") from None
@@ -85,3 +89,13 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     uvicorn.run("iamd.server.app:create_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", log_level="warning", access_log=False,
                 timeout_graceful_shutdown=10)
+
+
+def _parse_quotas(values) -> dict[str, int]:
+    out = {}
+    for item in values:
+        name, eq, number = item.partition("=")
+        if not eq or not number.isdigit():
+            raise click.BadParameter(f"expected NAME=N, got {item!r}", param_hint="--quota")
+        out[name] = int(number)
+    return out

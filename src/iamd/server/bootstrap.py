@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import insert, select, text, update
 
 from ..service import ids
+from ..service.quotas import set_quotas
 from ..store.crypto import SecretBox
 from ..store.engine import Store
 from ..store.keys import AccessKeyRepo
@@ -98,7 +99,8 @@ def _file_root_key(tx, box: SecretBox, account_id: str, path: Path) -> tuple[Pat
     return path, str(path)
 
 
-def bootstrap(store: Store, box: SecretBox, account_id: str | None, data_dir: Path) -> BootInfo:
+def bootstrap(store: Store, box: SecretBox, account_id: str | None, data_dir: Path,
+              quotas: dict[str, int] | None = None) -> BootInfo:
     version = store.migrate()
     env_id = os.environ.get("IAMD_ROOT_ACCESS_KEY_ID")
     env_secret = os.environ.get("IAMD_ROOT_SECRET_ACCESS_KEY")
@@ -106,6 +108,8 @@ def bootstrap(store: Store, box: SecretBox, account_id: str | None, data_dir: Pa
     def run(tx):
         _lock(tx)
         acct = ensure_account(tx, account_id)
+        if quotas:
+            set_quotas(tx, acct, quotas)
         sample = tx.execute(select(access_keys.c.secret).limit(1)).scalar()
         if sample is not None:
             _decrypt(box, sample)  # refuse to start rather than answer 500 to every caller

@@ -6,7 +6,7 @@ Keys follow GetAccountSummary's SummaryMap where it has one.
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..store.schema.core import accounts
 
@@ -45,6 +45,18 @@ def account_quotas(tx, account_id: str) -> dict:
     raw = tx.execute(select(accounts.c.settings).where(accounts.c.account_id == account_id)).scalar()
     overrides = json.loads(raw or "{}").get("quotas", {})
     return {**DEFAULTS, **overrides}
+
+
+def set_quotas(tx, account_id: str, overrides: dict[str, int]) -> None:
+    """Merge `overrides` into the account's quota settings (`iamd serve --quota K=N`)."""
+    unknown = sorted(set(overrides) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown quota {unknown[0]!r}; known: {', '.join(sorted(DEFAULTS))}")
+    row = tx.execute(select(accounts.c.settings).where(accounts.c.account_id == account_id)).scalar()
+    settings = json.loads(row or "{}")
+    settings["quotas"] = {**settings.get("quotas", {}), **overrides}
+    tx.execute(update(accounts).where(accounts.c.account_id == account_id)
+               .values(settings=json.dumps(settings, sort_keys=True)))
 
 
 def quota(ctx, key: str) -> int:

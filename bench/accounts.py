@@ -68,3 +68,37 @@ def time_authorization_details(iam) -> tuple[float, int]:
             break
         marker = page["Marker"]
     return time.perf_counter() - t0, seen
+
+
+def _raw_call(peer, operation: str, params: dict) -> bytes:
+    """One signed request over a fresh connection; the raw response body."""
+    import http.client
+
+    from .signing import raw_request
+    raw = raw_request("127.0.0.1", peer.port, operation, params, peer.key, peer.secret)
+    head, body = raw.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")[1:]
+    headers = dict(line.split(": ", 1) for line in lines)
+    conn = http.client.HTTPConnection("127.0.0.1", peer.port, timeout=600)
+    conn.request("POST", "/", body=body, headers=headers)
+    data = conn.getresponse().read()
+    conn.close()
+    return data
+
+
+def time_authorization_details_raw(peer) -> tuple[float, int]:
+    """Server time only: the same paging with raw HTTP, no XML parsing on the client
+    (boto3's parser costs as much as either server for 10,000 entities)."""
+    import re
+    t0 = time.perf_counter()
+    marker, size = None, 0
+    while True:
+        params = {"MaxItems": 1000}
+        if marker:
+            params["Marker"] = marker
+        body = _raw_call(peer, "GetAccountAuthorizationDetails", params)
+        size += len(body)
+        if b"<IsTruncated>true</IsTruncated>" not in body:
+            break
+        marker = re.search(rb"<Marker>([^<]*)</Marker>", body).group(1).decode()
+    return time.perf_counter() - t0, size

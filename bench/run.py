@@ -69,7 +69,10 @@ def scenario_authorization_details(peer, seconds, conns, per_kind=2_500):
     account = client(peer, "sts").get_caller_identity()["Account"]
     accounts.seed_account(iam, account, per_kind)
     took, seen = accounts.time_authorization_details(iam)
-    return loadgen.Result(seen, 0, took, [took])
+    raw, size = accounts.time_authorization_details_raw(peer)
+    print(f"authdetails  {peer.name:10s} server only (raw HTTP, no client parsing): {raw:.3f} s, "
+          f"{size / 1e6:.1f} MB", flush=True)
+    return loadgen.Result(seen, 0, took, [took, raw])
 
 
 SCENARIOS = {

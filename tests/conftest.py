@@ -13,11 +13,17 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from unittest import mock
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 ENGINES = os.environ.get("IAMD_TEST_ENGINES", "sqlite,postgresql").split(",")
 PG_ADMIN_URL = os.environ.get("IAMD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -123,6 +129,26 @@ class Server:
         return boto3.resource("iam", endpoint_url=self.endpoint, region_name="us-east-1",
                               aws_access_key_id=key or self.access_key,
                               aws_secret_access_key=secret or self.secret_key)
+
+    def sign(self, body: bytes = b"Action=ListUsers&Version=2010-05-08", *, service: str | None = None,
+             region: str = "us-east-1", key: str | None = None, secret: str | None = None,
+             method: str = "POST", query: str = "", at: datetime | None = None,
+             headers: dict | None = None) -> tuple[str, dict, bytes]:
+        """(url, headers, body) of a form request signed exactly as botocore signs it, for
+        sending raw. `service` defaults to the one whose API version the body names; `at`
+        signs as if the clock said so."""
+        url = f"{self.endpoint}/" + (f"?{query}" if query else "")
+        req = AWSRequest(method=method, url=url, data=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            "Host": urlsplit(self.endpoint).netloc, **(headers or {})})
+        service = service or ("sts" if b"Version=2011-06-15" in body else "iam")
+        auth = SigV4Auth(Credentials(key or self.access_key, secret or self.secret_key), service, region)
+        if at is None:
+            auth.add_auth(req)
+        else:
+            with mock.patch("botocore.auth.get_current_datetime", return_value=at.replace(tzinfo=None)):
+                auth.add_auth(req)
+        return url, dict(req.headers.items()), body
 
     def env_for_clients(self) -> dict:
         return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": self.access_key,

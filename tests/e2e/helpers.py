@@ -15,6 +15,7 @@ import sys
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from xml.etree import ElementTree
 
 import pyotp
 from cryptography import x509
@@ -23,9 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from sqlalchemy import create_engine, select, update
 
+from iamd.service.quotas import set_quotas
 from iamd.store.schema.core import accounts
 
-# -- a ClientError's parts (exc: the pytest.ExceptionInfo of pytest.raises) ------------------
+# -- errors: a ClientError's parts (exc: the pytest.ExceptionInfo of pytest.raises) ----------
 
 
 def code(exc) -> str:
@@ -52,6 +54,14 @@ def code_status(exc) -> tuple[str, int]:
     return code(exc), status(exc)
 
 
+def error_of(resp) -> tuple[int, str, str]:
+    """(HTTP status, code, message) of an httpx response that must be an AWS ErrorResponse."""
+    root = ElementTree.fromstring(resp.content)
+    assert root.tag == "ErrorResponse", resp.text
+    assert root.findtext("RequestId") == resp.headers["x-amzn-requestid"]
+    return resp.status_code, root.findtext("Error/Code"), root.findtext("Error/Message")
+
+
 # -- listings ---------------------------------------------------------------------------------
 
 def all_pages(method, key, **kw) -> list:
@@ -64,6 +74,14 @@ def all_pages(method, key, **kw) -> list:
             assert "Marker" not in page
             return out
         marker = page["Marker"]
+
+
+# -- callers ----------------------------------------------------------------------------------
+
+def client_of(server, iam, user_name: str, service: str = "iam", **kw):
+    """A client signed with a new access key of the user (to act as that user)."""
+    key = iam.create_access_key(UserName=user_name)["AccessKey"]
+    return server.client(service, key["AccessKeyId"], key["SecretAccessKey"], **kw)
 
 
 # -- policy documents -------------------------------------------------------------------------
@@ -195,17 +213,15 @@ def db(server):
 
 @contextmanager
 def quota_override(server, **quotas):
-    """Per-account quota overrides (accounts.settings; there is no API for them) for the
-    duration, the account's settings restored afterwards. The server reads them on every
-    request."""
+    """Per-account quota overrides for the duration (merged into accounts.settings as
+    `iamd serve --quota` does), the account's settings restored afterwards. The server
+    reads them on every request."""
     engine = db(server)
     where = accounts.c.account_id == server.account_id
     try:
         with engine.begin() as conn:
             saved = conn.execute(select(accounts.c.settings).where(where)).scalar()
-            settings = json.loads(saved or "{}")
-            settings["quotas"] = {**settings.get("quotas", {}), **quotas}
-            conn.execute(update(accounts).where(where).values(settings=json.dumps(settings)))
+            set_quotas(conn, server.account_id, quotas)
         yield
     finally:
         with engine.begin() as conn:
@@ -264,7 +280,7 @@ def one_error_line(result, error_code: str) -> str:
 # -- responses as sent ------------------------------------------------------------------------
 
 @contextmanager
-def raw_bodies(client, operation: str):
+def response_bodies(client, operation: str):
     """The XML bodies of `operation`'s responses while the block runs, as sent on the wire
     (to see documents before botocore decodes them)."""
     bodies = []

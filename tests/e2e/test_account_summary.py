@@ -1,6 +1,5 @@
 """GetAccountSummary over HTTP: every model key, live counts, quotas, root-user flags."""
 
-import json
 import secrets
 
 import botocore.session

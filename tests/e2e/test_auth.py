@@ -3,20 +3,16 @@ and the AWS error (code, status, message) each tampering earns. Also unsigned ST
 any region and both services, and last-used tracking (GetAccessKeyLastUsed)."""
 
 import time
-import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
-from unittest import mock
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from botocore import UNSIGNED
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
+from helpers import error_of
 from hypothesis import strategies as st
 
 import boto3
@@ -30,32 +26,8 @@ LIST_USERS = b"Action=ListUsers&Version=2010-05-08"
 CALLER = b"Action=GetCallerIdentity&Version=2011-06-15"
 
 
-def signed(server, body: bytes = LIST_USERS, *, service: str = "iam", region: str = "us-east-1",
-           key: str | None = None, secret: str | None = None, method: str = "POST", query: str = "",
-           at: datetime | None = None) -> tuple[str, dict, bytes]:
-    """(url, headers, body) of a request signed exactly as botocore signs it."""
-    url = f"{server.endpoint}/" + (f"?{query}" if query else "")
-    req = AWSRequest(method=method, url=url, data=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-        "Host": urlsplit(server.endpoint).netloc})
-    creds = Credentials(key or server.access_key, secret or server.secret_key)
-    if at is None:
-        SigV4Auth(creds, service, region).add_auth(req)
-    else:
-        with mock.patch("botocore.auth.get_current_datetime", return_value=at.replace(tzinfo=None)):
-            SigV4Auth(creds, service, region).add_auth(req)
-    return url, dict(req.headers.items()), body
-
-
 def send(url: str, headers: dict, body: bytes, method: str = "POST") -> httpx.Response:
     return httpx.request(method, url, headers=headers, content=body, timeout=10)
-
-
-def error_of(resp: httpx.Response) -> tuple[int, str, str]:
-    root = ET.fromstring(resp.content)
-    assert root.tag == "ErrorResponse", resp.text
-    assert root.findtext("RequestId") == resp.headers["x-amzn-requestid"]
-    return resp.status_code, root.findtext("Error/Code"), root.findtext("Error/Message")
 
 
 @pytest.fixture
@@ -71,10 +43,10 @@ def user_key(iam, name):
 
 def test_signed_request_is_accepted_in_any_region(server):
     for region in ("us-east-1", "eu-west-3", "local", "mars-north-7"):
-        resp = send(*signed(server, region=region))
+        resp = send(*server.sign(region=region))
         assert resp.status_code == 200, resp.text
         assert resp.text.startswith("<ListUsersResponse")
-        resp = send(*signed(server, CALLER, service="sts", region=region))
+        resp = send(*server.sign(CALLER, service="sts", region=region))
         assert resp.status_code == 200 and f"<Account>{server.account_id}</Account>" in resp.text
 
 
@@ -88,13 +60,13 @@ def test_both_services_through_boto3_in_several_regions(server, name):
 
 
 def test_separators_without_spaces_are_accepted(server):
-    url, headers, body = signed(server)
+    url, headers, body = server.sign()
     headers["Authorization"] = headers["Authorization"].replace(", ", ",")
     assert send(url, headers, body).status_code == 200
 
 
 def test_get_with_the_query_signed_in_the_header(server):
-    url, headers, body = signed(server, b"", method="GET", query="Action=ListUsers&Version=2010-05-08&MaxItems=1")
+    url, headers, body = server.sign(b"", method="GET", query="Action=ListUsers&Version=2010-05-08&MaxItems=1")
     resp = send(url, headers, body, "GET")
     assert resp.status_code == 200 and "<ListUsersResult>" in resp.text
     resp = send(url.replace("MaxItems=1", "MaxItems=2"), headers, body, "GET")
@@ -111,7 +83,7 @@ def test_endpoint_with_a_path_prefix_verifies(server):
 def test_clock_within_fifteen_minutes_is_accepted(server):
     now = datetime.now(timezone.utc)
     for skew in (-14, 14):
-        resp = send(*signed(server, at=now + timedelta(minutes=skew)))
+        resp = send(*server.sign(at=now + timedelta(minutes=skew)))
         assert resp.status_code == 200, resp.text
 
 
@@ -125,9 +97,9 @@ def test_unsigned_request_is_missing_authentication_token(server):
 
 
 def test_unknown_key_is_invalid_client_token_id(server):
-    resp = send(*signed(server, key="AKIAXXXXXXXXXXXXXXXX", secret="nope"))
+    resp = send(*server.sign(key="AKIAXXXXXXXXXXXXXXXX", secret="nope"))
     assert error_of(resp) == (403, "InvalidClientTokenId", INVALID_TOKEN)
-    resp = send(*signed(server, key="AK!A%20", secret="nope"))  # cannot even name a key
+    resp = send(*server.sign(key="AK!A%20", secret="nope"))  # cannot even name a key
     assert error_of(resp) == (403, "InvalidClientTokenId", INVALID_TOKEN)
 
 
@@ -150,12 +122,12 @@ def test_inactive_and_deleted_keys_are_invalid_client_token_id(server, iam, user
 
 def test_wrong_secret_is_signature_does_not_match(server, user_key):
     _, key, secret = user_key
-    resp = send(*signed(server, key=key, secret=secret[:-1] + ("A" if secret[-1] != "A" else "B")))
+    resp = send(*server.sign(key=key, secret=secret[:-1] + ("A" if secret[-1] != "A" else "B")))
     assert error_of(resp) == (403, "SignatureDoesNotMatch", MISMATCH)
 
 
 def test_tampered_body_is_signature_does_not_match(server):
-    url, headers, body = signed(server, b"Action=ListUsers&Version=2010-05-08&MaxItems=1")
+    url, headers, body = server.sign(b"Action=ListUsers&Version=2010-05-08&MaxItems=1")
     assert send(url, headers, body).status_code == 200
     for forged in (b"Action=ListUsers&Version=2010-05-08&MaxItems=2",
                    b"Action=ListUsers&Version=2010-05-08&MaxItems=1&PathPrefix=/x/",
@@ -165,14 +137,14 @@ def test_tampered_body_is_signature_does_not_match(server):
 
 
 def test_tampered_signed_header_is_signature_does_not_match(server):
-    url, headers, body = signed(server)
+    url, headers, body = server.sign()
     headers["X-Amz-Date"] = headers["X-Amz-Date"][:-3] + ("00Z" if not headers["X-Amz-Date"].endswith("00Z")
                                                           else "01Z")
     assert error_of(send(url, headers, body)) == (403, "SignatureDoesNotMatch", MISMATCH)
 
 
 def test_payload_hash_header_is_checked(server):
-    url, headers, body = signed(server)
+    url, headers, body = server.sign()
     headers["X-Amz-Content-SHA256"] = "0" * 64
     status, code, _ = error_of(send(url, headers, body))
     assert (status, code) == (400, "XAmzContentSHA256Mismatch")
@@ -182,17 +154,17 @@ def test_payload_hash_header_is_checked(server):
 
 def test_stale_and_future_dates_are_refused_with_aws_messages(server):
     now = datetime.now(timezone.utc)
-    status, code, msg = error_of(send(*signed(server, at=now - timedelta(minutes=16))))
+    status, code, msg = error_of(send(*server.sign(at=now - timedelta(minutes=16))))
     assert (status, code) == (403, "SignatureDoesNotMatch")
     assert msg.startswith("Signature expired: ") and msg.endswith(" - 15 min.)")
     assert " is now earlier than " in msg
-    status, code, msg = error_of(send(*signed(server, at=now + timedelta(minutes=16))))
+    status, code, msg = error_of(send(*server.sign(at=now + timedelta(minutes=16))))
     assert (status, code) == (403, "SignatureDoesNotMatch")
     assert msg.startswith("Signature not yet current: ") and msg.endswith(" + 15 min.)")
 
 
 def test_scope_date_must_match_x_amz_date(server):
-    url, headers, body = signed(server)
+    url, headers, body = server.sign()
     day = headers["X-Amz-Date"][:8]
     other = (datetime.strptime(day, "%Y%m%d") - timedelta(days=1)).strftime("%Y%m%d")
     headers["Authorization"] = headers["Authorization"].replace(f"/{day}/", f"/{other}/")
@@ -202,10 +174,10 @@ def test_scope_date_must_match_x_amz_date(server):
 
 
 def test_scope_must_name_the_operations_service(server):
-    resp = send(*signed(server, LIST_USERS, service="sts"))
+    resp = send(*server.sign(LIST_USERS, service="sts"))
     assert error_of(resp) == (403, "SignatureDoesNotMatch",
                               "Credential should be scoped to correct service: 'iam'. ")
-    resp = send(*signed(server, CALLER, service="s3"))
+    resp = send(*server.sign(CALLER, service="s3"))
     assert error_of(resp)[:2] == (403, "SignatureDoesNotMatch")
 
 
@@ -216,14 +188,14 @@ def test_scope_must_name_the_operations_service(server):
     (lambda a: a.replace("Credential=", "Credential= "), "not a valid key=value pair (missing equal-sign)"),
 ])
 def test_malformed_authorization_is_incomplete_signature(server, mangle, fragment):
-    url, headers, body = signed(server)
+    url, headers, body = server.sign()
     headers["Authorization"] = mangle(headers["Authorization"])
     status, code, msg = error_of(send(url, headers, body))
     assert (status, code) == (400, "IncompleteSignature") and fragment in msg
 
 
 def test_missing_date_is_incomplete_signature(server):
-    url, headers, body = signed(server)
+    url, headers, body = server.sign()
     del headers["X-Amz-Date"]
     status, code, msg = error_of(send(url, headers, body))
     assert (status, code) == (400, "IncompleteSignature")
@@ -231,7 +203,7 @@ def test_missing_date_is_incomplete_signature(server):
 
 
 def test_session_token_that_was_never_issued_is_invalid(server):
-    url, headers, body = signed(server)
+    url, headers, body = server.sign()
     headers["X-Amz-Security-Token"] = "FwoGZXIvYXdzEJr//////////wEaDHqa0AP"
     assert error_of(send(url, headers, body)) == (403, "InvalidClientTokenId", INVALID_TOKEN)
 
@@ -277,7 +249,7 @@ def test_last_use_is_recorded_with_region_and_service(server, iam, user_key):
 
 def test_refused_requests_do_not_count_as_use(server, iam, user_key):
     _, key, secret = user_key
-    send(*signed(server, key=key, secret=secret + "x"))
+    send(*server.sign(key=key, secret=secret + "x"))
     assert iam.get_access_key_last_used(AccessKeyId=key)["AccessKeyLastUsed"]["ServiceName"] == "N/A"
 
 
@@ -296,7 +268,7 @@ _printable = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_siz
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(auth=_printable, date=_printable, extra=st.sampled_from(["", "X-Amz-Security-Token", "X-Amz-Content-SHA256"]))
 def test_mangled_authorization_never_fails_the_server(server, auth, date, extra):
-    url, headers, body = signed(server)
+    url, headers, body = server.sign()
     headers["Authorization"] = headers["Authorization"][:20] + auth
     headers["X-Amz-Date"] = date
     if extra:

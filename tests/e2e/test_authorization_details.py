@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import bulk_users, db, raw_bodies
+from helpers import bulk_users, db, response_bodies
 from sqlalchemy import insert
 
 from iamd.store.schema.core import tags, users
@@ -38,7 +38,7 @@ def by(items: list, key: str, value: str) -> dict:
 @pytest.fixture
 def raw_bodies(iam):
     """The XML bodies of GAAD answers, to see documents as sent on the wire."""
-    with raw_bodies(iam, "GetAccountAuthorizationDetails") as bodies:
+    with response_bodies(iam, "GetAccountAuthorizationDetails") as bodies:
         yield bodies
 
 

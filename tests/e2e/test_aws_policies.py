@@ -2,13 +2,13 @@
 refusals to change them, and `iamd aws-policies import DIR` with the full catalogue."""
 
 import json
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from helpers import code_status as error
+from helpers import run_iamd
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 SHIPPED = {
@@ -27,11 +27,6 @@ SHIPPED = {
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess",
 }
-
-
-def error(exc: pytest.ExceptionInfo) -> tuple[str, int]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def aws_arns(iam, **kw) -> list[str]:
@@ -79,11 +74,10 @@ def test_customer_policy_may_share_an_aws_name(iam, server):
 
 
 def _import(srv, directory, *extra) -> str:
-    cmd = [sys.executable, "-m", "iamd.cli.main", "aws-policies", "import", str(directory),
-           "--data-dir", str(srv.data_dir), *extra]
+    args = ["aws-policies", "import", str(directory), "--data-dir", str(srv.data_dir), *extra]
     if srv.database_url:
-        cmd += ["--database-url", srv.database_url]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        args += ["--database-url", srv.database_url]
+    done = run_iamd(*args, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

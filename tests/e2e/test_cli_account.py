@@ -6,56 +6,18 @@ credential report's findings and the demo need an account of their own and live 
 test_cli_account_dedicated.py.
 """
 
-import base64
-import datetime
 import json
-import os
 import re
-import subprocess
-import sys
 from xml.etree import ElementTree
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from helpers import TRUST, ok, one_error_line, policy_doc, saml_metadata
+from helpers import run_account_cli as run_cli
 
 from conftest import free_port
 
-
-def run_cli(server, *args, env=None, input=None, isolate=True):
-    """Run `iamd account ARGS` as a user would, configured only by environment variables."""
-    e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    if isolate:  # never pick up the machine's ~/.aws
-        e.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
-    if server is not None:
-        e.update(server.env_for_clients())
-    e.update({"NO_COLOR": "1", **(env or {})})
-    e = {k: v for k, v in e.items() if v is not None}
-    return subprocess.run([sys.executable, "-m", "iamd.cli.main", "account", *args], env=e, input=input,
-                          capture_output=True, text=True, timeout=120)
-
-
-def ok(result) -> str:
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
-
-
-def one_error_line(result, code: str) -> str:
-    assert result.returncode == 1, (result.stdout, result.stderr)
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"error: {code}: "), lines[0]
-    return lines[0]
-
-
-DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+DOC = policy_doc()
 
 
 @pytest.fixture
@@ -146,28 +108,9 @@ def test_authorization_details_graphs(server, entities, tmp_path):
     assert names <= {n["label"] for n in graph["nodes"]}
 
 
-def idp_metadata(entity_id: str) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.example.com")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
-    b64 = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
-            f'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{entity_id}" validUntil="2031-01-01T00:00:00Z">\n'
-            '  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n'
-            '    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data>'
-            f'<ds:X509Certificate>{b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\n'
-            '    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
-            'Location="https://idp.example.com/sso"/>\n'
-            '  </md:IDPSSODescriptor>\n</md:EntityDescriptor>\n')
-
-
 def test_saml_providers_journey(server, iam, name, tmp_path):
     provider = name("idp")
-    doc = idp_metadata(f"https://{provider}.example.com/saml")
+    doc = saml_metadata(valid_until="2031-01-01T00:00:00Z", entity_id=f"https://{provider}.example.com/saml")
     (tmp_path / "idp.xml").write_text(doc)
     arn = f"arn:aws:iam::{server.account_id}:saml-provider/{provider}"
 

@@ -7,42 +7,14 @@ expected findings below are exactly those of the seeded users.
 """
 
 import json
-import os
-import subprocess
-import sys
-import time
 from datetime import datetime, timedelta, timezone
 
-import pyotp
 import pytest
 import yaml
-from sqlalchemy import create_engine, select, update
-
-from iamd.store.schema.core import accounts
+from helpers import enable_mfa, ok, one_error_line, quota_override
+from helpers import run_account_cli as run_cli
 
 ROOT = "<root_account>"
-
-
-def run_cli(server, *args, env=None, input=None):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    e.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "NO_COLOR": "1"})
-    e.update(server.env_for_clients())
-    e.update(env or {})
-    return subprocess.run([sys.executable, "-m", "iamd.cli.main", "account", *args], env=e, input=input,
-                          capture_output=True, text=True, timeout=120)
-
-
-def ok(result) -> str:
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
-
-
-def one_error_line(result, code: str) -> str:
-    assert result.returncode == 1, (result.stdout, result.stderr)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {code}: "), result.stderr
-    return lines[0]
 
 
 def seed(srv) -> dict:
@@ -52,10 +24,7 @@ def seed(srv) -> dict:
         iam.create_user(UserName=user)
     iam.create_login_profile(UserName="console", Password="Corr3ct-Horse-Battery!")
     iam.create_login_profile(UserName="guarded", Password="Corr3ct-Horse-Battery!")
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="guarded")["VirtualMFADevice"]
-    totp, now = pyotp.TOTP(device["Base32StringSeed"].decode()), time.time()
-    iam.enable_mfa_device(UserName="guarded", SerialNumber=device["SerialNumber"],
-                          AuthenticationCode1=totp.at(now - 30), AuthenticationCode2=totp.at(now))
+    enable_mfa(iam, "guarded", iam.create_virtual_mfa_device(VirtualMFADeviceName="guarded")["VirtualMFADevice"])
     iam.create_access_key(UserName="twokeys")
     iam.create_access_key(UserName="twokeys")
     key = iam.create_access_key(UserName="onekey")["AccessKey"]
@@ -66,28 +35,9 @@ def seed(srv) -> dict:
 
 
 @pytest.fixture(scope="module")
-def acct(server, server_factory):
-    srv = server_factory(server.engine, extra_args=["--no-access-log"]).start()
-    seed(srv)
-    return srv
-
-
-def engine_of(srv):
-    if srv.database_url:
-        return create_engine(srv.database_url.replace("postgresql://", "postgresql+psycopg://"))
-    return create_engine(f"sqlite:///{srv.data_dir / 'iamd.db'}", connect_args={"timeout": 30})
-
-
-def set_quota_overrides(srv, quotas: dict) -> None:
-    """Per-account quotas live in accounts.settings; the API has no call to change them."""
-    engine = engine_of(srv)
-    with engine.begin() as conn:
-        raw = conn.execute(select(accounts.c.settings).where(accounts.c.account_id == srv.account_id)).scalar()
-        settings = json.loads(raw or "{}")
-        settings["quotas"] = quotas
-        conn.execute(update(accounts).where(accounts.c.account_id == srv.account_id)
-                     .values(settings=json.dumps(settings)))
-    engine.dispose()
+def acct(own_server):
+    seed(own_server)
+    return own_server
 
 
 # (user, check) of the seeded account judged now with the default limits.
@@ -208,12 +158,9 @@ def test_password_policy_journey(acct):
 
 def test_summary_warns_above_eighty_percent(acct):
     users = acct.client("iam").get_account_summary()["SummaryMap"]["Users"]
-    set_quota_overrides(acct, {"UsersQuota": users + 1, "GroupsQuota": 10})
-    try:
+    with quota_override(acct, UsersQuota=users + 1, GroupsQuota=10):
         result = run_cli(acct, "summary")
         data = json.loads(ok(run_cli(acct, "summary", "-o", "json")))
-    finally:
-        set_quota_overrides(acct, {})
     pct = round(users / (users + 1) * 100)
     assert result.stderr == f"warning: Users at {pct}% of quota ({users} of {users + 1})\n"
     row = next(line for line in ok(result).splitlines() if line.strip("│ ").startswith("Users "))

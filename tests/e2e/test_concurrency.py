@@ -7,13 +7,9 @@ import json
 import os
 import threading
 import time
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from conftest import ENGINES, pg_drop_database
 
@@ -94,12 +90,9 @@ def test_racing_create_access_key_never_exceeds_the_quota(workers2, name):
 
 def _call(server, key: str, secret: str) -> httpx.Response:
     """GetCallerIdentity on a connection of its own, so the kernel may hand it to any worker."""
-    body = b"Action=GetCallerIdentity&Version=2011-06-15"
-    req = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-        "Host": urlsplit(server.endpoint).netloc, "Connection": "close"})
-    SigV4Auth(Credentials(key, secret), "sts", "us-east-1").add_auth(req)
-    return httpx.post(server.endpoint + "/", headers=dict(req.headers.items()), content=body, timeout=10)
+    url, headers, body = server.sign(b"Action=GetCallerIdentity&Version=2011-06-15", key=key, secret=secret,
+                                     headers={"Connection": "close"})
+    return httpx.post(url, headers=headers, content=body, timeout=10)
 
 
 def _pids(server, rids: set) -> set:

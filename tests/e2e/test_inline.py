@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import TRUST, policy_doc, raw_bodies
+from helpers import TRUST, policy_doc, response_bodies
 from helpers import code_status_message as error
 
 
@@ -44,7 +44,7 @@ def test_document_on_the_wire_is_the_text_as_written(iam, name, server):
     iam.create_user(UserName=u)
     text = '{"Version":"2012-10-17",\n "Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}}'
     iam.put_user_policy(UserName=u, PolicyName="P", PolicyDocument=text)
-    with raw_bodies(iam, "GetUserPolicy") as raw:
+    with response_bodies(iam, "GetUserPolicy") as raw:
         iam.get_user_policy(UserName=u, PolicyName="P")
     body = raw[0]
     encoded = body.split("<PolicyDocument>")[1].split("</PolicyDocument>")[0]

@@ -7,19 +7,15 @@ module runs on a server of its own and sets the policy each test needs.
 
 import pytest
 from botocore.exceptions import ClientError
-from sqlalchemy import create_engine, text
+from helpers import client_of, db, error
+from sqlalchemy import text
 
 STRONG = "Str0ng|Passw0rd-"
 
 
-@pytest.fixture(scope="module")
-def own(server, server_factory):
-    return server_factory(server.engine, extra_args=["--no-access-log"]).start()
-
-
 @pytest.fixture
-def iam(own):
-    return own.client("iam")
+def iam(own_server):
+    return own_server.client("iam")
 
 
 @pytest.fixture
@@ -35,26 +31,6 @@ def policy(iam):
                 pass
     yield set_policy
     set_policy()
-
-
-@pytest.fixture
-def user(iam, name):
-    """A fresh user name, created."""
-    def make():
-        n = name("lp")
-        iam.create_user(UserName=n)
-        return n
-    return make
-
-
-def error(exc: pytest.ExceptionInfo) -> tuple[str, str, int]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def user_client(own, iam, user_name):
-    key = iam.create_access_key(UserName=user_name)["AccessKey"]
-    return own.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
 
 
 def test_lifecycle(iam, user, policy):
@@ -119,10 +95,10 @@ def test_root_must_name_the_user(iam):
     assert error(e)[0] == "ValidationError"
 
 
-def test_caller_is_the_default_user(own, iam, user, policy):
+def test_caller_is_the_default_user(own_server, iam, user, policy):
     policy()
     n = user()
-    me = user_client(own, iam, n)
+    me = client_of(own_server, iam, n)
     iam.create_login_profile(UserName=n, Password=STRONG)
     assert me.get_login_profile()["LoginProfile"]["UserName"] == n
 
@@ -185,15 +161,11 @@ def test_no_reuse_prevention_allows_the_same_password(iam, user, policy):
     iam.update_login_profile(UserName=n, Password=STRONG)
 
 
-def test_passwords_are_stored_as_argon2id_hashes(own, iam, user, policy):
+def test_passwords_are_stored_as_argon2id_hashes(own_server, iam, user, policy):
     policy()
     n = user()
     iam.create_login_profile(UserName=n, Password=STRONG)
-    if own.database_url:
-        url = own.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    else:
-        url = f"sqlite:///{own.data_dir / 'iamd.db'}"
-    engine = create_engine(url)
+    engine = db(own_server)
     try:
         with engine.connect() as conn:
             stored = conn.execute(text(
@@ -221,11 +193,11 @@ def test_delete_user_conflicts_while_a_login_profile_exists(iam, user, policy):
 
 # -- ChangePassword ----------------------------------------------------------------------
 
-def test_change_password(own, iam, user, policy):
+def test_change_password(own_server, iam, user, policy):
     policy(AllowUsersToChangePassword=True)
     n = user()
     iam.create_login_profile(UserName=n, Password="old-Passw0rd", PasswordResetRequired=True)
-    me = user_client(own, iam, n)
+    me = client_of(own_server, iam, n)
     me.change_password(OldPassword="old-Passw0rd", NewPassword="new-Passw0rd")
     assert iam.get_login_profile(UserName=n)["LoginProfile"]["PasswordResetRequired"] is False
     with pytest.raises(ClientError) as e:
@@ -234,16 +206,16 @@ def test_change_password(own, iam, user, policy):
     me.change_password(OldPassword="new-Passw0rd", NewPassword="third-Passw0rd")
 
 
-def test_change_password_needs_the_policy_to_allow_it(own, iam, user, policy):
+def test_change_password_needs_the_policy_to_allow_it(own_server, iam, user, policy):
     policy()
     n = user()
     iam.create_login_profile(UserName=n, Password=STRONG)
-    me = user_client(own, iam, n)
+    me = client_of(own_server, iam, n)
     for set_up in ({}, {"AllowUsersToChangePassword": False, "MinimumPasswordLength": 8}):
         policy(**set_up)
         with pytest.raises(ClientError) as e:
             me.change_password(OldPassword=STRONG, NewPassword=STRONG + "2")
-        assert error(e) == ("AccessDenied", f"User: arn:aws:iam::{own.account_id}:user/{n} is not authorized "
+        assert error(e) == ("AccessDenied", f"User: arn:aws:iam::{own_server.account_id}:user/{n} is not authorized "
                             f"to perform: iam:ChangePassword on resource: user {n} because no identity-based "
                             "policy allows the iam:ChangePassword action", 403)
 
@@ -255,21 +227,21 @@ def test_change_password_by_root_is_invalid_user_type(iam, policy):
     assert error(e) == ("InvalidUserType", "Only IAM Users can change their own password.", 400)
 
 
-def test_change_password_without_login_profile(own, iam, user, policy):
+def test_change_password_without_login_profile(own_server, iam, user, policy):
     policy(AllowUsersToChangePassword=True)
     n = user()
-    me = user_client(own, iam, n)
+    me = client_of(own_server, iam, n)
     with pytest.raises(ClientError) as e:
         me.change_password(OldPassword=STRONG, NewPassword=STRONG + "2")
     assert error(e) == ("NoSuchEntity", f"Login Profile for User {n} cannot be found.", 404)
 
 
-def test_change_password_checks_policy_and_reuse(own, iam, user, policy):
+def test_change_password_checks_policy_and_reuse(own_server, iam, user, policy):
     policy(AllowUsersToChangePassword=True, MinimumPasswordLength=10, RequireNumbers=True,
            PasswordReusePrevention=3)
     n = user()
     iam.create_login_profile(UserName=n, Password="passw0rd-one")
-    me = user_client(own, iam, n)
+    me = client_of(own_server, iam, n)
     with pytest.raises(ClientError) as e:
         me.change_password(OldPassword="passw0rd-one", NewPassword="short1")
     assert error(e) == ("PasswordPolicyViolation", "Password should have a minimum length of 10", 400)

@@ -3,22 +3,10 @@ TOTP codes computed by pyotp from the returned seed, deactivate, delete, list, g
 quotas and the DeleteUser conflict."""
 
 import struct
-import time
 
-import pyotp
 import pytest
 from botocore.exceptions import ClientError
-
-
-def error(exc: pytest.ExceptionInfo) -> tuple[str, str, int]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def codes(seed: bytes, offset: float = 0.0) -> dict:
-    """Two consecutive codes: the previous 30-second step's and the current one's."""
-    totp, now = pyotp.TOTP(seed.decode()), time.time() + offset
-    return {"AuthenticationCode1": totp.at(now - 30), "AuthenticationCode2": totp.at(now)}
+from helpers import client_of, enable_mfa, error, mfa_codes
 
 
 @pytest.fixture
@@ -26,20 +14,6 @@ def device(iam, name):
     def make(**kw):
         return iam.create_virtual_mfa_device(VirtualMFADeviceName=name("mfa"), **kw)["VirtualMFADevice"]
     return make
-
-
-@pytest.fixture
-def user(iam, name):
-    def make():
-        n = name("mfau")
-        iam.create_user(UserName=n)
-        return n
-    return make
-
-
-def enable(iam, user_name, dev, offset: float = 0.0):
-    iam.enable_mfa_device(UserName=user_name, SerialNumber=dev["SerialNumber"],
-                          **codes(dev["Base32StringSeed"], offset))
 
 
 def test_create_returns_serial_seed_and_qr_png(iam, name, server):
@@ -97,7 +71,7 @@ def test_tag_operations_on_unknown_device(iam, server):
 def test_enable_list_get_deactivate_delete(iam, device, user):
     dev, n = device(), user()
     serial = dev["SerialNumber"]
-    enable(iam, n, dev)
+    enable_mfa(iam, n, dev)
     listed = iam.list_mfa_devices(UserName=n)
     assert [d["SerialNumber"] for d in listed["MFADevices"]] == [serial]
     assert listed["MFADevices"][0]["UserName"] == n and listed["IsTruncated"] is False
@@ -125,11 +99,11 @@ def test_enable_list_get_deactivate_delete(iam, device, user):
 
 def test_wrong_or_reversed_codes_are_refused(iam, device, user):
     dev, n = device(), user()
-    right = codes(dev["Base32StringSeed"])
+    right = mfa_codes(dev["Base32StringSeed"])
     for wrong in ({"AuthenticationCode1": "000000", "AuthenticationCode2": "000000"},
                   {"AuthenticationCode1": right["AuthenticationCode2"],
                    "AuthenticationCode2": right["AuthenticationCode1"]},
-                  codes(dev["Base32StringSeed"], offset=-3600)):
+                  mfa_codes(dev["Base32StringSeed"], offset=-3600)):
         with pytest.raises(ClientError) as e:
             iam.enable_mfa_device(UserName=n, SerialNumber=dev["SerialNumber"], **wrong)
         assert error(e) == ("InvalidAuthenticationCode", "Authentication code for device is not valid.", 403)
@@ -138,16 +112,16 @@ def test_wrong_or_reversed_codes_are_refused(iam, device, user):
 
 def test_enable_tolerates_small_clock_drift(iam, device, user):
     dev, n = device(), user()
-    enable(iam, n, dev, offset=-60)
+    enable_mfa(iam, n, dev, offset=-60)
     assert len(iam.list_mfa_devices(UserName=n)["MFADevices"]) == 1
 
 
 def test_device_in_use_cannot_be_enabled_again(iam, device, user):
     dev, first, second = device(), user(), user()
-    enable(iam, first, dev)
+    enable_mfa(iam, first, dev)
     for n in (first, second):
         with pytest.raises(ClientError) as e:
-            enable(iam, n, dev)
+            enable_mfa(iam, n, dev)
         assert error(e) == ("EntityAlreadyExists", "MFA Device is already in use.", 409)
 
 
@@ -155,38 +129,38 @@ def test_enable_unknown_user_or_device(iam, device, user, name, server):
     dev, n = device(), user()
     ghost = name("ghost")
     with pytest.raises(ClientError) as e:
-        enable(iam, ghost, dev)
+        enable_mfa(iam, ghost, dev)
     assert error(e) == ("NoSuchEntity", f"The user with name {ghost} cannot be found.", 404)
     missing = {"SerialNumber": f"arn:aws:iam::{server.account_id}:mfa/{ghost}",
                "Base32StringSeed": dev["Base32StringSeed"]}
     with pytest.raises(ClientError) as e:
-        enable(iam, n, missing)
+        enable_mfa(iam, n, missing)
     assert error(e)[0] == "NoSuchEntity"
 
 
 def test_resync(iam, device, user):
     dev, n = device(), user()
-    enable(iam, n, dev)
+    enable_mfa(iam, n, dev)
     serial, seed = dev["SerialNumber"], dev["Base32StringSeed"]
-    ahead = codes(seed, offset=30)
+    ahead = mfa_codes(seed, offset=30)
     iam.resync_mfa_device(UserName=n, SerialNumber=serial, **ahead)
     with pytest.raises(ClientError) as e:  # a code is never accepted twice
         iam.resync_mfa_device(UserName=n, SerialNumber=serial, **ahead)
     assert error(e) == ("InvalidAuthenticationCode", "Authentication code for device is not valid.", 403)
-    iam.resync_mfa_device(UserName=n, SerialNumber=serial, **codes(seed, offset=330))  # a device 5 min fast
+    iam.resync_mfa_device(UserName=n, SerialNumber=serial, **mfa_codes(seed, offset=330))  # a device 5 min fast
     # Resync now looks around the measured drift: 10 more minutes ahead is still in reach.
-    iam.resync_mfa_device(UserName=n, SerialNumber=serial, **codes(seed, offset=900))
+    iam.resync_mfa_device(UserName=n, SerialNumber=serial, **mfa_codes(seed, offset=900))
     with pytest.raises(ClientError) as e:
-        iam.resync_mfa_device(UserName=n, SerialNumber=serial, **codes(seed, offset=-3600))
+        iam.resync_mfa_device(UserName=n, SerialNumber=serial, **mfa_codes(seed, offset=-3600))
     assert error(e)[0] == "InvalidAuthenticationCode"
 
 
 def test_resync_and_deactivate_need_the_owner(iam, device, user):
     dev, owner, other = device(), user(), user()
-    enable(iam, owner, dev)
+    enable_mfa(iam, owner, dev)
     with pytest.raises(ClientError) as e:
         iam.resync_mfa_device(UserName=other, SerialNumber=dev["SerialNumber"],
-                              **codes(dev["Base32StringSeed"], offset=30))
+                              **mfa_codes(dev["Base32StringSeed"], offset=30))
     assert error(e) == ("NoSuchEntity", "MFA Device invalid for user.", 404)
     for call in (iam.deactivate_mfa_device, iam.get_mfa_device):
         with pytest.raises(ClientError) as e:
@@ -196,9 +170,8 @@ def test_resync_and_deactivate_need_the_owner(iam, device, user):
 
 def test_caller_is_the_default_user(iam, device, user, server):
     dev, n = device(), user()
-    enable(iam, n, dev)
-    key = iam.create_access_key(UserName=n)["AccessKey"]
-    me = server.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    enable_mfa(iam, n, dev)
+    me = client_of(server, iam, n)
     assert [d["SerialNumber"] for d in me.list_mfa_devices()["MFADevices"]] == [dev["SerialNumber"]]
     assert me.get_mfa_device(SerialNumber=dev["SerialNumber"])["UserName"] == n
     me.deactivate_mfa_device(SerialNumber=dev["SerialNumber"])
@@ -209,9 +182,9 @@ def test_eight_devices_per_user(iam, device, user):
     n = user()
     devices = [device() for _ in range(9)]
     for dev in devices[:8]:
-        enable(iam, n, dev)
+        enable_mfa(iam, n, dev)
     with pytest.raises(ClientError) as e:
-        enable(iam, n, devices[8])
+        enable_mfa(iam, n, devices[8])
     assert error(e) == ("LimitExceeded", "Cannot exceed quota for MFADevicesPerUser: 8", 409)
     listed, marker = [], None
     while True:
@@ -234,7 +207,7 @@ def test_list_virtual_pages_without_loss(iam, device):
 
 def test_delete_user_conflicts_while_a_device_is_enabled(iam, device, user):
     dev, n = device(), user()
-    enable(iam, n, dev)
+    enable_mfa(iam, n, dev)
     with pytest.raises(ClientError) as e:
         iam.delete_user(UserName=n)
     assert error(e) == ("DeleteConflict", "Cannot delete entity, must delete MFA device first.", 409)

@@ -357,16 +357,20 @@ class IamMachine(RuleBasedStateMachine):
             assert (got["VersionId"], got["IsDefaultVersion"]) == (vid, set_default), got
         self.touch_versions(arn)
 
-    @rule(r=refs, version=version_refs, make_default=st.booleans())
+    @rule(r=refs, version=version_refs)
     @guarded
-    def version_change(self, r, version, make_default):
-        """SetDefaultPolicyVersion / DeletePolicyVersion."""
+    def set_default_policy_version(self, r, version):
         arn = self.policy_arn(r)
         vid = self.version_ref(arn, version)
-        if make_default:
-            self.call(self.model.set_default(arn, vid), "set_default_policy_version", PolicyArn=arn, VersionId=vid)
-        else:
-            self.call(self.model.delete_version(arn, vid), "delete_policy_version", PolicyArn=arn, VersionId=vid)
+        self.call(self.model.set_default(arn, vid), "set_default_policy_version", PolicyArn=arn, VersionId=vid)
+        self.touch_versions(arn)
+
+    @rule(r=refs, version=version_refs)
+    @guarded
+    def delete_policy_version(self, r, version):
+        arn = self.policy_arn(r)
+        vid = self.version_ref(arn, version)
+        self.call(self.model.delete_version(arn, vid), "delete_policy_version", PolicyArn=arn, VersionId=vid)
         self.touch_versions(arn)
 
     def touch_versions(self, arn: str) -> None:
@@ -499,7 +503,7 @@ class IamMachine(RuleBasedStateMachine):
     def check_list(self, kind: str) -> None:
         """ListUsers/ListGroups/ListRoles/ListInstanceProfiles/ListPolicies(Scope=Local)
         under this example's path: names, paths, ARNs, ids (and a profile's role, a
-        policy's default version and attachment count)."""
+        policy's default version and attachment count, and OnlyAttached)."""
         m, iam = self.model, self.iam
         if kind == "policy":
             got = [(p["PolicyName"], p["Path"], p["Arn"], p["PolicyId"], p["DefaultVersionId"],
@@ -507,6 +511,8 @@ class IamMachine(RuleBasedStateMachine):
                    for p in items(iam, "list_policies", "Policies", Scope="Local", PathPrefix=self.base)]
             want = [(p.name, p.path, p.arn, p.server_id, p.default, sum(map(len, m.attached_to(i).values())))
                     for i, p in m.policies.items()]
+            only = items(iam, "list_policies", "Policies", Scope="Local", PathPrefix=self.base, OnlyAttached=True)
+            assert sorted(p["PolicyName"] for p in only) == sorted(w[0] for w in want if w[-1]), "OnlyAttached"
         elif kind == "profile":
             got = [(p["InstanceProfileName"], p["Path"], p["Arn"], p["InstanceProfileId"],
                     [r["RoleName"] for r in p["Roles"]])

@@ -5,20 +5,14 @@ The policy is account-wide, so this module runs on a server of its own: changing
 the shared server would reach into every other test that sets a password.
 """
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-
-
-@pytest.fixture(scope="module")
-def own(server, server_factory):
-    return server_factory(server.engine, extra_args=["--no-access-log"]).start()
+from helpers import error
 
 
 @pytest.fixture
-def iam(own):
-    client = own.client("iam")
+def iam(own_server):
+    client = own_server.client("iam")
     yield client
     try:
         client.delete_account_password_policy()
@@ -26,23 +20,18 @@ def iam(own):
         pass
 
 
-def error(exc: pytest.ExceptionInfo) -> tuple[str, str, int]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def test_no_policy_get_and_delete_answer_no_such_entity(iam, own):
+def test_no_policy_get_and_delete_answer_no_such_entity(iam, own_server):
     with pytest.raises(ClientError) as e:
         iam.get_account_password_policy()
     assert error(e) == ("NoSuchEntity",
-                        f"The Password Policy with domain name {own.account_id} cannot be found.", 404)
+                        f"The Password Policy with domain name {own_server.account_id} cannot be found.", 404)
     with pytest.raises(ClientError) as e:
         iam.delete_account_password_policy()
     assert error(e) == ("NoSuchEntity", "The account policy with name PasswordPolicy cannot be found.", 404)
 
 
-def test_seed_resource_path_with_no_arguments(own, iam):
-    res = own.resource()
+def test_seed_resource_path_with_no_arguments(own_server, iam):
+    res = own_server.resource()
     res.create_account_password_policy()
     policy = res.AccountPasswordPolicy()
     policy.load()
@@ -96,11 +85,9 @@ def test_range_edges_are_accepted(iam):
     ("PasswordReusePrevention", 0, "passwordReusePrevention", "greater than or equal to 1"),
     ("PasswordReusePrevention", 25, "passwordReusePrevention", "less than or equal to 24"),
 ])
-def test_out_of_range_is_a_validation_error(own, iam, param, value, member, bound):
+def test_out_of_range_is_a_validation_error(own_server, iam, param, value, member, bound):
     # boto3 refuses values below a minimum before sending; turn that off to reach the server.
-    raw = boto3.client("iam", endpoint_url=own.endpoint, region_name="us-east-1",
-                       aws_access_key_id=own.access_key, aws_secret_access_key=own.secret_key,
-                       config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    raw = own_server.client("iam", validate=False)
     with pytest.raises(ClientError) as e:
         raw.update_account_password_policy(**{param: value})
     assert error(e) == ("ValidationError", f"1 validation error detected: Value '{value}' at '{member}' "

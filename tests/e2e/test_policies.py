@@ -5,7 +5,7 @@ from urllib.parse import unquote
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import policy_doc, raw_bodies
+from helpers import policy_doc, response_bodies
 from helpers import code_status_message as error
 
 
@@ -33,7 +33,7 @@ def test_create_get_delete(iam, name, server):
 def test_document_returned_as_written(iam, name):
     text = '{\n  "Version": "2012-10-17",\n  "Statement": {"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}\n}'
     arn = iam.create_policy(PolicyName=name("w"), PolicyDocument=text)["Policy"]["Arn"]
-    with raw_bodies(iam, "GetPolicyVersion") as raw:
+    with response_bodies(iam, "GetPolicyVersion") as raw:
         got = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]["Document"]
     assert got == json.loads(text)  # botocore decodes the URL-encoded JSON
     encoded = raw[0].split("<Document>")[1].split("</Document>")[0]

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pytest
+from helpers import error_of
 
 MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your "
             "AWS Secret Access Key and signing method. Consult the service documentation for details.")
@@ -30,12 +31,6 @@ def with_query(url: str, **changes) -> str:
     q = dict(parse_qsl(parts.query, keep_blank_values=True))
     q.update(changes)
     return urlunsplit(parts._replace(query=urlencode(q)))
-
-
-def error_of(resp: httpx.Response) -> tuple[int, str, str]:
-    root = ET.fromstring(resp.content)
-    assert root.tag == "ErrorResponse", resp.text
-    return resp.status_code, root.findtext("Error/Code"), root.findtext("Error/Message")
 
 
 def ok(resp: httpx.Response) -> ET.Element:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import TRUST, all_pages, error, policy_doc, quota_override, raw_bodies
+from helpers import TRUST, all_pages, error, policy_doc, quota_override, response_bodies
 
 POLICY = policy_doc()
 
@@ -35,7 +35,7 @@ def test_trust_policy_is_returned_as_written(iam, name):
     text = '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", ' \
            '"Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]\n}'
     iam.create_role(RoleName=n, AssumeRolePolicyDocument=text)
-    with raw_bodies(iam, "GetRole") as bodies:
+    with response_bodies(iam, "GetRole") as bodies:
         iam.get_role(RoleName=n)
     body = bodies[0]
     assert "%7B%0A%20%20%22Version%22%3A%20%222012-10-17%22" in body

@@ -94,7 +94,7 @@ def test_bad_metadata(iam, name, server, signing_cert):
 def test_encryption_keys(iam, name, signing_cert):
     def private_key() -> str:
         return new_ec_key().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                 serialization.NoEncryption()).decode()
+                                          serialization.NoEncryption()).decode()
 
     doc = saml_metadata(signing_cert)
     with pytest.raises(ClientError) as e:

@@ -12,38 +12,20 @@ import stat
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ET
-from urllib.parse import urlsplit
 
 import boto3
 import httpx
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from conftest import ENGINES, free_port
+from helpers import error_of
 
 from iamd import __version__
 
 
-def signed(server, body: bytes) -> tuple[str, dict]:
-    req = AWSRequest(method="POST", url=f"{server.endpoint}/", data=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-        "Host": urlsplit(server.endpoint).netloc})
-    service = "sts" if b"Version=2011-06-15" in body else "iam"
-    SigV4Auth(Credentials(server.access_key, server.secret_key), service, "us-east-1").add_auth(req)
-    return f"{server.endpoint}/", dict(req.headers.items())
-
-
 def post(server, body: bytes) -> httpx.Response:
-    url, headers = signed(server, body)
+    url, headers, _ = server.sign(body)
     return httpx.post(url, headers=headers, content=body, timeout=10)
-
-
-def error_of(resp: httpx.Response) -> tuple[int, str, str]:
-    root = ET.fromstring(resp.content)
-    return resp.status_code, root.findtext("Error/Code"), root.findtext("Error/Message")
 
 
 def log_lines(server, want_rids=(), wait: float = 3.0) -> list[dict]:
@@ -291,7 +273,7 @@ def test_botocore_parses_not_implemented(server):
 def test_sigterm_finishes_the_request_in_flight_and_exits_zero(server_factory, engine, workers):
     srv = server_factory(engine, extra_args=["--workers", str(workers), "--no-access-log"]).start()
     body = b"Action=GetCallerIdentity&Version=2011-06-15"
-    _, headers = signed(srv, body)
+    _, headers, _ = srv.sign(body)
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() != "content-length")
     sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
     sock.sendall(f"POST / HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body[:10])

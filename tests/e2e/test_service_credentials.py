@@ -6,25 +6,12 @@ import base64
 
 import pytest
 from botocore.exceptions import ClientError
-
-
-def error(exc: pytest.ExceptionInfo) -> tuple[str, str, int]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
+from helpers import client_of, error
 
 
 def create(iam, user_name: str, service: str = "codecommit.amazonaws.com", **kw) -> dict:
     return iam.create_service_specific_credential(UserName=user_name, ServiceName=service,
                                                   **kw)["ServiceSpecificCredential"]
-
-
-@pytest.fixture
-def user(iam, name):
-    def make():
-        n = name("ssc")
-        iam.create_user(UserName=n)
-        return n
-    return make
 
 
 @pytest.mark.parametrize("service", ["codecommit.amazonaws.com", "cassandra.amazonaws.com"])
@@ -139,8 +126,7 @@ def test_invalid_status(iam, user):
 
 def test_caller_is_the_default_user(iam, user, server):
     n = user()
-    key = iam.create_access_key(UserName=n)["AccessKey"]
-    me = server.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    me = client_of(server, iam, n)
     cid = create(iam, n)["ServiceSpecificCredentialId"]
     mine = me.list_service_specific_credentials()["ServiceSpecificCredentials"]
     assert [c["ServiceSpecificCredentialId"] for c in mine] == [cid]

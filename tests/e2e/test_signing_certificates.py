@@ -6,7 +6,7 @@ import re
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import certificate_pem, code, message, new_ec_key, status
+from helpers import certificate_pem, client_of, code, message, new_ec_key, status
 
 
 def test_upload_list_update_delete(iam, name):
@@ -97,8 +97,7 @@ def test_without_user_name_root_and_calling_user(iam, name, server):
     # An IAM user: its own certificates.
     user = name("self")
     iam.create_user(UserName=user)
-    key = iam.create_access_key(UserName=user)["AccessKey"]
-    own = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    own = client_of(server, iam, user)
     mine = own.upload_signing_certificate(CertificateBody=certificate_pem(cn="signer"))["Certificate"]
     assert mine["UserName"] == user
     assert [c["CertificateId"] for c in iam.list_signing_certificates(UserName=user)["Certificates"]] \

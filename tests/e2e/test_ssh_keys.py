@@ -9,7 +9,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
-from helpers import code, message, new_ec_key, new_rsa_key, status
+from helpers import client_of, code, message, new_ec_key, new_rsa_key, status
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +123,5 @@ def test_list_without_user_name(iam, name, server, keys):
     user = name("self")
     iam.create_user(UserName=user)
     iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=ssh_line(keys[0]))
-    cred = iam.create_access_key(UserName=user)["AccessKey"]
-    own = server.client("iam", cred["AccessKeyId"], cred["SecretAccessKey"])
+    own = client_of(server, iam, user)
     assert [k["UserName"] for k in own.list_ssh_public_keys()["SSHPublicKeys"]] == [user]

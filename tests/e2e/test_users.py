@@ -2,10 +2,7 @@
 
 import pytest
 from botocore.exceptions import ClientError
-
-
-def code(exc: pytest.ExceptionInfo) -> str:
-    return exc.value.response["Error"]["Code"]
+from helpers import client_of, code
 
 
 def test_create_get_delete(iam, name, server):
@@ -105,8 +102,7 @@ def test_validation_error_wording(iam):
 def test_get_user_without_name_is_the_caller(iam, server, name):
     n = name("me")
     iam.create_user(UserName=n)
-    key = iam.create_access_key(UserName=n)["AccessKey"]
-    me = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    me = client_of(server, iam, n)
     assert me.get_user()["User"]["UserName"] == n
     root = iam.get_user()["User"]
     assert root["Arn"] == f"arn:aws:iam::{server.account_id}:root"
@@ -118,3 +114,20 @@ def test_forged_marker_is_invalid_input(iam, forged):
     with pytest.raises(ClientError) as e:
         iam.list_users(Marker=forged)
     assert code(e) == "InvalidInput"
+
+
+@pytest.mark.parametrize("forged", ["abc", "-1", " 1", "1.5"])
+def test_forged_offset_marker_is_invalid_input(iam, name, forged):
+    """Lists short enough to be paged by offset (keys, tags) refuse a marker they did not issue too."""
+    n = name("om")
+    iam.create_user(UserName=n, Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}])
+    keys = [iam.create_access_key(UserName=n)["AccessKey"]["AccessKeyId"] for _ in range(2)]
+    for call, field, want in ((iam.list_access_keys, "AccessKeyMetadata", keys),
+                              (iam.list_user_tags, "Tags", ["a", "b"])):
+        first = call(UserName=n, MaxItems=1)
+        rest = call(UserName=n, Marker=first["Marker"])
+        got = [x.get("AccessKeyId") or x.get("Key") for x in first[field] + rest[field]]
+        assert first["IsTruncated"] and not rest["IsTruncated"] and sorted(got) == sorted(want)
+        with pytest.raises(ClientError) as e:
+            call(UserName=n, Marker=forged)
+        assert code(e) == "InvalidInput"

@@ -12,9 +12,6 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from hypothesis import assume, given
 from model_strategies import budget
 from wire import check_answer, hostile_request, random_request
@@ -44,11 +41,8 @@ def _action(body: bytes) -> str | None:
 
 def send(server, http, body: bytes) -> httpx.Response:
     op = catalog().by_name.get(_action(body) or "")
-    request = AWSRequest(method="POST", url=server.endpoint + "/", data=body,
-                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
-    SigV4Auth(Credentials(server.access_key, server.secret_key), op.service if op else "iam",
-              "us-east-1").add_auth(request)
-    return http.post(server.endpoint + "/", content=body, headers=dict(request.headers.items()))
+    url, headers, _ = server.sign(body, service=op.service if op else "iam")
+    return http.post(url, content=body, headers=headers)
 
 
 def _run(server, http, request):

@@ -9,13 +9,9 @@ from datetime import datetime, timezone
 import pytest
 
 from iamd.cli.account.findings import CHECKS, find, parse_report, parse_time
+from iamd.service.credential_report import HEADER as COLUMNS
 
-HEADER = ("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-          "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-          "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-          "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-          "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-          "cert_1_last_rotated,cert_2_active,cert_2_last_rotated")
+HEADER = ",".join(COLUMNS)  # the report's header as the server writes it (checked against AWS's in e2e)
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 ACCT = "123456789012"
 

@@ -1,11 +1,12 @@
 """Access keys: create (shown once), list, activate/deactivate, delete, last used."""
 
-from ..protocol.errors import limit_exceeded, no_such_entity
+from ..protocol.errors import no_such_entity
 from ..store.keys import AccessKeyRepo
+from ..store.paging import listing, offset_page
 from ..store.users import UserRepo
-from .dependents import user_dependent
+from .dependents import blocks_delete
 from .ids import access_key_id, secret_access_key
-from .quotas import quota
+from .quotas import within_quota
 from .registry import operation
 from .users import require_user
 
@@ -35,9 +36,7 @@ def _key_of(ctx, p):
 def create_access_key(ctx, p):
     user_id, name = _owner(ctx, p, lock=True)
     repo = AccessKeyRepo(ctx.tx, ctx.account_id)
-    limit = quota(ctx, "AccessKeysPerUserQuota")
-    if repo.count_for_user(user_id) >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for AccessKeysPerUser: {limit}")
+    within_quota(ctx, "AccessKeysPerUserQuota", "AccessKeysPerUser", repo.count_for_user(user_id) + 1)
     key_id, secret = access_key_id(ctx.account_id), secret_access_key()
     repo.create(key_id, user_id, ctx.app.box.encrypt(secret), ctx.now)
     return {"AccessKey": {"UserName": name or ctx.account_id, "AccessKeyId": key_id,
@@ -47,17 +46,11 @@ def create_access_key(ctx, p):
 @operation("ListAccessKeys")
 def list_access_keys(ctx, p):
     user_id, name = _owner(ctx, p)
-    rows = AccessKeyRepo(ctx.tx, ctx.account_id).for_user(user_id)
-    start = int(p["Marker"]) if p.get("Marker", "").isdigit() else 0
-    limit = p.get("MaxItems") or 100
-    chunk = rows[start:start + limit]
-    out = {"AccessKeyMetadata": [
-        {"UserName": name or ctx.account_id, "AccessKeyId": r.access_key_id, "Status": r.status,
-         "CreateDate": r.created_at} for r in chunk],
-        "IsTruncated": start + limit < len(rows)}
-    if out["IsTruncated"]:
-        out["Marker"] = str(start + limit)
-    return out
+    # At most two keys: paging over the whole list is enough.
+    rows, marker = offset_page(AccessKeyRepo(ctx.tx, ctx.account_id).for_user(user_id),
+                               p.get("Marker"), p.get("MaxItems"))
+    return listing([{"UserName": name or ctx.account_id, "AccessKeyId": r.access_key_id, "Status": r.status,
+                     "CreateDate": r.created_at} for r in rows], marker, "AccessKeyMetadata")
 
 
 @operation("UpdateAccessKey")
@@ -89,8 +82,6 @@ def get_access_key_last_used(ctx, p):
     return {"UserName": name, "AccessKeyLastUsed": used}
 
 
-@user_dependent
-def _keys_block_delete(ctx, user_row):
-    if AccessKeyRepo(ctx.tx, ctx.account_id).count_for_user(user_row.user_id):
-        return "delete access keys"
-    return None
+@blocks_delete("user", "delete access keys")
+def _user_keys(ctx, user_row):
+    return AccessKeyRepo(ctx.tx, ctx.account_id).count_for_user(user_row.user_id)

@@ -5,12 +5,12 @@ type has its own quota of attached policies, checked with the entity row locked 
 concurrent attaches cannot overshoot it. An attachment blocks deleting its entity.
 """
 
-from ..protocol.errors import AWSError, limit_exceeded, no_such_entity
+from ..protocol.errors import AWSError, no_such_entity
 from ..store.paging import listing
 from ..store.policy_attachments import AttachmentRepo
-from .dependents import dependent
+from .dependents import blocks_delete
 from .policies import not_found, require_policy
-from .quotas import quota
+from .quotas import within_quota
 from .registry import operation
 
 # entity type -> (API noun, quota key, name in the LimitExceeded message)
@@ -42,6 +42,8 @@ def require_entity(ctx, kind: str, name: str, lock: bool = False, modify: bool =
 
 
 def require_attachable(ctx, policy_arn: str):
+    """The managed policy (customer or AWS) an ARN names, if it may be attached or set as a
+    permissions boundary; NoSuchEntity or PolicyNotAttachable otherwise."""
     policy = require_policy(ctx, policy_arn)
     if not policy.attachable:
         raise not_found(policy_arn)
@@ -57,9 +59,7 @@ def attach(ctx, kind: str, name: str, policy_arn: str) -> None:
     if repo.is_attached(policy.policy_id, kind, entity_id):
         return
     _, quota_key, quota_name = KINDS[kind]
-    limit = quota(ctx, quota_key)
-    if repo.count_for(kind, entity_id) >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for {quota_name}: {limit}")
+    within_quota(ctx, quota_key, quota_name, repo.count_for(kind, entity_id) + 1)
     repo.attach(policy.policy_id, kind, entity_id, ctx.now)
 
 
@@ -84,6 +84,8 @@ def _register(kind: str) -> None:
     operation(f"Attach{noun}Policy")(lambda ctx, p: attach(ctx, kind, p[key], p["PolicyArn"]))
     operation(f"Detach{noun}Policy")(lambda ctx, p: detach(ctx, kind, p[key], p["PolicyArn"]))
     operation(f"ListAttached{noun}Policies")(lambda ctx, p: list_attached(ctx, kind, p[key], p))
+    blocks_delete(kind, "detach all policies")(
+        lambda ctx, row: AttachmentRepo(ctx.tx, ctx.account_id).any_for(kind, getattr(row, f"{kind}_id")))
 
 
 for _kind in KINDS:
@@ -116,17 +118,3 @@ def list_entities_for_policy(ctx, p):
     if marker:
         out["Marker"] = marker
     return out
-
-
-def _attached_check(kind: str, id_attr: str):
-    def check(ctx, row):
-        if AttachmentRepo(ctx.tx, ctx.account_id).any_for(kind, getattr(row, id_attr)):
-            return "detach all policies"
-        return None
-    check.__name__ = f"{kind}_attached_policies"
-    dependent(kind)(check)
-
-
-_attached_check("user", "user_id")
-_attached_check("group", "group_id")
-_attached_check("role", "role_id")

@@ -1,5 +1,6 @@
-"""Permissions boundaries of users and roles: Put (replace), Delete, and the check that a
-boundary names a managed policy, shared with CreateUser and CreateRole.
+"""Permissions boundaries of users and roles: Put (replace) and Delete. A boundary must
+name a policy that could be attached (`attachments.require_attachable`, which CreateUser
+and CreateRole apply to their PermissionsBoundary too).
 
 The boundary is the policy ARN stored on the users/roles row; the policy's
 PermissionsBoundaryUsageCount counts those rows, so nothing else needs updating.
@@ -7,24 +8,12 @@ PermissionsBoundaryUsageCount counts those rows, so nothing else needs updating.
 
 from sqlalchemy import update
 
-from ..protocol.errors import AWSError
 from ..store.schema.core import users
 from ..store.schema.entities import roles
-from .attachments import require_entity
-from .policies import not_found, require_policy
+from .attachments import require_attachable, require_entity
 from .registry import operation
 
 TABLES = {"user": (users, users.c.user_id), "role": (roles, roles.c.role_id)}
-
-
-def check_boundary_arn(ctx, policy_arn: str):
-    """The managed policy (customer or AWS) a boundary names; NoSuchEntity otherwise."""
-    policy = require_policy(ctx, policy_arn)
-    if not policy.attachable:
-        raise not_found(policy_arn)
-    if policy.account_id is None and policy.path.startswith("/aws-service-role/"):
-        raise AWSError("PolicyNotAttachable", "Cannot attach a Service Role Policy to a Customer Role.")
-    return policy
 
 
 def _set(ctx, kind: str, entity_id: str, value: str | None) -> None:
@@ -34,7 +23,7 @@ def _set(ctx, kind: str, entity_id: str, value: str | None) -> None:
 
 def put_boundary(ctx, kind: str, name: str, policy_arn: str) -> None:
     _, entity_id = require_entity(ctx, kind, name, lock=True, modify=True)
-    check_boundary_arn(ctx, policy_arn)
+    require_attachable(ctx, policy_arn)
     _set(ctx, kind, entity_id, policy_arn)
 
 

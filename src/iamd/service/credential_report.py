@@ -17,10 +17,9 @@ Life cycle (the credential_reports row is both the report and the lock):
   starts a new one.
 """
 
-import csv
-import io
 import logging
 import threading
+from functools import lru_cache
 import time
 
 from ..auth.principal import user_arn
@@ -47,7 +46,20 @@ def stamp(epoch: float | None, missing: str = "N/A") -> str:
     """The report's timestamp form: second precision with a `+00:00` offset."""
     if epoch is None:
         return missing
-    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(epoch))
+    return _stamp(int(epoch // 1))
+
+
+@lru_cache(maxsize=65536)
+def _stamp(second: int) -> str:
+    # Accounts made by scripts share a handful of seconds: format each once.
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(second))
+
+
+def _field(value: str) -> str:
+    """RFC 4180 quoting, only where needed (user names may hold commas)."""
+    if "," in value or '"' in value or "\n" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def _flag(value: bool) -> str:
@@ -77,31 +89,34 @@ def _cert_columns(certs: list) -> list[str]:
 
 
 def build_csv(data: dict, account_id: str) -> bytes:
-    """The report's bytes: header, the root row, then one row per user by name."""
-    buf = io.StringIO()
-    # Values are bare as in AWS's files; a field holding a comma or quote (user names
-    # may contain commas) is quoted RFC 4180-style so the file stays parseable.
-    out = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    out.writerow(HEADER)
-    out.writerow(["<root_account>", f"arn:aws:iam::{account_id}:root", stamp(data["account_created"]),
-                  "not_supported", "no_information", "not_supported", "not_supported",
-                  _flag(None in data["mfa_owners"]),
-                  *_key_columns(data["keys"].get(None, [])), *_cert_columns(data["certs"].get(None, []))])
+    """The report's bytes: header, the root row, then one row per user by name.
+
+    Values are bare as in AWS's files; a field holding a comma or quote is quoted
+    RFC 4180-style so the file stays parseable.
+    """
+    lines = [",".join(HEADER), ",".join([
+        "<root_account>", f"arn:aws:iam::{account_id}:root", stamp(data["account_created"]),
+        "not_supported", "no_information", "not_supported", "not_supported",
+        _flag(None in data["mfa_owners"]),
+        *_key_columns(data["keys"].get(None, [])), *_cert_columns(data["certs"].get(None, []))])]
     max_age = data["max_age"]
-    for u in sorted(data["users"], key=lambda r: (r.name.lower(), r.name)):
-        changed = data["passwords"].get(u.user_id)
-        has_password = changed is not None
-        if has_password:
-            last_used = stamp(u.password_last_used, "no_information")
-            rotation = stamp(changed + max_age * DAY) if max_age else "N/A"
+    passwords, mfa_owners, keys, certs = data["passwords"], data["mfa_owners"], data["keys"], data["certs"]
+    no_keys = _key_columns([])
+    no_certs = _cert_columns([])
+    for u in data["users"]:  # already in name order
+        changed = passwords.get(u.user_id)
+        if changed is not None:
+            password = ["true", stamp(u.password_last_used, "no_information"), stamp(changed),
+                        stamp(changed + max_age * DAY) if max_age else "N/A"]
         else:
-            last_used, rotation = "N/A", "N/A"
-        out.writerow([u.name, user_arn(account_id, u.path, u.name), stamp(u.created_at),
-                      _flag(has_password), last_used, stamp(changed), rotation,
-                      _flag(u.user_id in data["mfa_owners"]),
-                      *_key_columns(data["keys"].get(u.user_id, [])),
-                      *_cert_columns(data["certs"].get(u.user_id, []))])
-    return buf.getvalue().rstrip("\n").encode()
+            password = ["false", "N/A", "N/A", "N/A"]
+        user_keys, user_certs = keys.get(u.user_id), certs.get(u.user_id)
+        lines.append(",".join([
+            _field(u.name), _field(user_arn(account_id, u.path, u.name)), stamp(u.created_at),
+            *password, "true" if u.user_id in mfa_owners else "false",
+            *(_key_columns(user_keys) if user_keys else no_keys),
+            *(_cert_columns(user_certs) if user_certs else no_certs)]))
+    return "\n".join(lines).encode()
 
 
 def generate(store, account_id: str, token: float) -> None:

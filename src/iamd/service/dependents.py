@@ -1,33 +1,31 @@
 """What must be gone before an entity can be deleted (AWS's DeleteConflict rules).
 
-Each resource family registers its check with `@dependent("user")` (or "group", "role",
-"policy", "instance_profile"); the Delete handler asks them all, so it need not know
-every family that hangs off its entity.
+Each resource family registers what it hangs off an entity with
+`@blocks_delete("user", "delete access keys")` (or "group", "role", "instance_profile");
+the Delete handler calls `ensure_deletable`, so it need not know every family that hangs
+off its entity.
 """
+
+from ..protocol.errors import delete_conflict
 
 _CHECKS: dict[str, list] = {}
 
 
-def dependent(entity_type: str):
-    """Register fn(ctx, row) -> a phrase like 'delete access keys', or None."""
+def blocks_delete(entity_type: str, phrase: str):
+    """Register fn(ctx, row) -> a count (or flag) of what the family still holds for the
+    entity; while it is non-zero, deleting the entity fails with `must <phrase> first`."""
     def register(fn):
-        _CHECKS.setdefault(entity_type, []).append(fn)
+        _CHECKS.setdefault(entity_type, []).append((fn, phrase))
         return fn
     return register
 
 
 def dependents(ctx, entity_type: str, row) -> list[str]:
-    found = []
-    for check in _CHECKS.get(entity_type, ()):
-        why = check(ctx, row)
-        if why:
-            found.append(why)
-    return found
+    """The phrases of everything that still blocks deleting the entity, in registration order."""
+    return [phrase for held, phrase in _CHECKS.get(entity_type, ()) if held(ctx, row)]
 
 
-def user_dependent(fn):
-    return dependent("user")(fn)
-
-
-def user_dependents(ctx, row) -> list[str]:
-    return dependents(ctx, "user", row)
+def ensure_deletable(ctx, entity_type: str, row) -> None:
+    blocking = dependents(ctx, entity_type, row)
+    if blocking:
+        raise delete_conflict(f"Cannot delete entity, must {blocking[0]} first.")

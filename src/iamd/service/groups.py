@@ -4,13 +4,13 @@ Memberships key on group_id and user_id, so renaming or moving a group or a user
 them; so do the group's policies (the policies family keys on group_id too).
 """
 
-from ..protocol.errors import already_exists, delete_conflict, limit_exceeded, no_such_entity
+from ..protocol.errors import already_exists, no_such_entity
 from ..store.groups import GroupRepo
 from ..store.paging import listing
 from .arns import arn
-from .dependents import dependent, dependents
+from .dependents import blocks_delete, ensure_deletable
 from .ids import unique_id
-from .quotas import quota
+from .quotas import within_quota
 from .registry import operation
 from .users import require_user, user_shape
 
@@ -30,9 +30,7 @@ def require_group(ctx, name: str, lock: bool = False):
 @operation("CreateGroup")
 def create_group(ctx, p):
     repo = GroupRepo(ctx.tx, ctx.account_id)
-    limit = quota(ctx, "GroupsQuota")
-    if repo.count(lock=True) >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for GroupsPerAccount: {limit}")
+    within_quota(ctx, "GroupsQuota", "GroupsPerAccount", repo.count(lock=True) + 1)
     group_id = unique_id("AGPA")
     if not repo.create(group_id, p["GroupName"], p.get("Path", "/"), ctx.now):
         raise already_exists(f"Group with name {p['GroupName']} already exists.")
@@ -69,9 +67,7 @@ def update_group(ctx, p):
 @operation("DeleteGroup")
 def delete_group(ctx, p):
     row = require_group(ctx, p["GroupName"], lock=True)
-    blocking = dependents(ctx, "group", row)
-    if blocking:
-        raise delete_conflict(f"Cannot delete entity, must {blocking[0]} first.")
+    ensure_deletable(ctx, "group", row)
     GroupRepo(ctx.tx, ctx.account_id).delete(row.group_id)
 
 
@@ -82,9 +78,7 @@ def add_user_to_group(ctx, p):
     repo = GroupRepo(ctx.tx, ctx.account_id)
     if repo.is_member(group.group_id, user.user_id):
         return  # AWS accepts a repeated add without change
-    limit = quota(ctx, "GroupsPerUserQuota")
-    if repo.count_for_user(user.user_id) >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for GroupsPerUser: {limit}")
+    within_quota(ctx, "GroupsPerUserQuota", "GroupsPerUser", repo.count_for_user(user.user_id) + 1)
     repo.add_member(group.group_id, user.user_id, ctx.now)
 
 
@@ -104,15 +98,11 @@ def list_groups_for_user(ctx, p):
     return listing([group_shape(ctx, r) for r in rows], marker, "Groups")
 
 
-@dependent("group")
-def _members_block_delete(ctx, group_row):
-    if GroupRepo(ctx.tx, ctx.account_id).count_members(group_row.group_id):
-        return "remove users from group"
-    return None
+@blocks_delete("group", "remove users from group")
+def _group_members(ctx, group_row):
+    return GroupRepo(ctx.tx, ctx.account_id).count_members(group_row.group_id)
 
 
-@dependent("user")
-def _memberships_block_delete(ctx, user_row):
-    if GroupRepo(ctx.tx, ctx.account_id).count_for_user(user_row.user_id):
-        return "remove users from group"
-    return None
+@blocks_delete("user", "remove users from group")
+def _user_groups(ctx, user_row):
+    return GroupRepo(ctx.tx, ctx.account_id).count_for_user(user_row.user_id)

@@ -10,7 +10,7 @@ from ..protocol.errors import limit_exceeded, no_such_entity
 from ..store.paging import listing
 from ..store.policy_inline import InlinePolicyRepo
 from .attachments import require_entity
-from .dependents import dependent
+from .dependents import blocks_delete
 from .quotas import quota
 from .registry import operation
 
@@ -68,11 +68,8 @@ def _register(kind: str) -> None:
     operation(f"Delete{noun}Policy")(lambda ctx, p: delete(ctx, kind, p))
     operation(f"List{noun}Policies")(lambda ctx, p: list_names(ctx, kind, p))
 
-    def check(ctx, row):
-        entity_id = getattr(row, f"{kind}_id")
-        return "delete policies" if InlinePolicyRepo(ctx.tx, ctx.account_id).any_for(kind, entity_id) else None
-    check.__name__ = f"{kind}_inline_policies"
-    dependent(kind)(check)
+    blocks_delete(kind, "delete policies")(
+        lambda ctx, row: InlinePolicyRepo(ctx.tx, ctx.account_id).any_for(kind, getattr(row, f"{kind}_id")))
 
 
 for _kind in KINDS:

@@ -1,17 +1,17 @@
 """Instance profiles: create, read (with their role), list, delete, the role in a profile,
 tags (case-sensitive keys, unlike roles)."""
 
-from ..protocol.errors import already_exists, delete_conflict, limit_exceeded, no_such_entity
+from ..protocol.errors import already_exists, limit_exceeded, no_such_entity
 from ..store.instance_profiles import InstanceProfileRepo
 from ..store.paging import listing
 from ..store.tags import TagRepo
 from .arns import arn
-from .dependents import dependent, dependents
+from .dependents import blocks_delete, ensure_deletable
 from .ids import unique_id
-from .quotas import quota
+from .quotas import quota, within_quota
 from .registry import operation
 from .roles import ensure_modifiable, require_role, role_shape
-from .tags import add_tags, check_new_tags, paged_tags, remove_tags, tag_list
+from .tags import add_tags, check_new_tags, tag_list, tag_operations
 
 RESOURCE = "instance_profile"  # tag resource type
 
@@ -44,9 +44,7 @@ def create_instance_profile(ctx, p):
     tags = p.get("Tags", [])
     check_new_tags(tags)
     repo = InstanceProfileRepo(ctx.tx, ctx.account_id)
-    limit = quota(ctx, "InstanceProfilesQuota")
-    if repo.count(lock=True) >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for InstanceProfilesPerAccount: {limit}")
+    within_quota(ctx, "InstanceProfilesQuota", "InstanceProfilesPerAccount", repo.count(lock=True) + 1)
     profile_id = unique_id("AIPA")
     name = p["InstanceProfileName"]
     if not repo.create(profile_id, name, p.get("Path", "/"), ctx.now):
@@ -81,9 +79,7 @@ def list_instance_profiles_for_role(ctx, p):
 @operation("DeleteInstanceProfile")
 def delete_instance_profile(ctx, p):
     row = require_instance_profile(ctx, p["InstanceProfileName"], lock=True)
-    blocking = dependents(ctx, "instance_profile", row)
-    if blocking:
-        raise delete_conflict(f"Cannot delete entity, must {blocking[0]} first.")
+    ensure_deletable(ctx, "instance_profile", row)
     TagRepo(ctx.tx, ctx.account_id).remove_all(RESOURCE, row.profile_id)
     InstanceProfileRepo(ctx.tx, ctx.account_id).delete(row.profile_id)
 
@@ -110,30 +106,15 @@ def remove_role_from_instance_profile(ctx, p):
                              f"{profile.name}.")
 
 
-@operation("TagInstanceProfile")
-def tag_instance_profile(ctx, p):
-    add_tags(ctx, RESOURCE, require_instance_profile(ctx, p["InstanceProfileName"]).profile_id, p["Tags"])
+tag_operations("InstanceProfile", RESOURCE,
+               lambda ctx, p: require_instance_profile(ctx, p["InstanceProfileName"]).profile_id)
 
 
-@operation("UntagInstanceProfile")
-def untag_instance_profile(ctx, p):
-    remove_tags(ctx, RESOURCE, require_instance_profile(ctx, p["InstanceProfileName"]).profile_id, p["TagKeys"])
+@blocks_delete("instance_profile", "remove roles from instance profile")
+def _profile_roles(ctx, profile_row):
+    return InstanceProfileRepo(ctx.tx, ctx.account_id).count_roles(profile_row.profile_id)
 
 
-@operation("ListInstanceProfileTags")
-def list_instance_profile_tags(ctx, p):
-    return paged_tags(ctx, RESOURCE, require_instance_profile(ctx, p["InstanceProfileName"]).profile_id, p)
-
-
-@dependent("instance_profile")
-def _role_blocks_delete(ctx, profile_row):
-    if InstanceProfileRepo(ctx.tx, ctx.account_id).count_roles(profile_row.profile_id):
-        return "remove roles from instance profile"
-    return None
-
-
-@dependent("role")
-def _profiles_block_delete(ctx, role_row):
-    if InstanceProfileRepo(ctx.tx, ctx.account_id).count_for_role(role_row.role_id):
-        return "remove roles from instance profile"
-    return None
+@blocks_delete("role", "remove roles from instance profile")
+def _role_profiles(ctx, role_row):
+    return InstanceProfileRepo(ctx.tx, ctx.account_id).count_for_role(role_row.role_id)

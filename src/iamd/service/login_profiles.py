@@ -9,23 +9,13 @@ its own with ChangePassword, which the account policy must allow.
 from ..protocol.errors import AWSError, already_exists, no_such_entity, validation_error
 from ..protocol.validate import validation_message
 from ..store.login import LoginProfileRepo
-from .dependents import user_dependent
+from .dependents import blocks_delete
 from .password_policy import current_policy
 from .passwords import HISTORY_KEPT, hash_password, reused, verify_password, violations
 from .registry import operation
-from .users import require_user
+from .users import require_user, target_user
 
 REUSE_MESSAGE = "Policy constraint violation with password reuse prevention during password change."
-
-
-def _target_user(ctx, p, lock: bool = False):
-    """The user named in the request, or the calling user when the name is left out."""
-    name = p.get("UserName")
-    if name is None:
-        if ctx.caller.kind != "user":
-            raise validation_error("Must specify userName when calling with non-User credentials")
-        name = ctx.caller.name
-    return require_user(ctx, name, lock=lock)
 
 
 def _require_profile(ctx, user):
@@ -59,7 +49,7 @@ def _profile_shape(user, row) -> dict:
 
 @operation("CreateLoginProfile")
 def create_login_profile(ctx, p):
-    user = _target_user(ctx, p, lock=True)
+    user = target_user(ctx, p, lock=True)
     if "Password" not in p:
         # Only AssumeRoot sessions may leave it out, and iamd issues none.
         raise validation_error(validation_message(
@@ -76,13 +66,13 @@ def create_login_profile(ctx, p):
 
 @operation("GetLoginProfile")
 def get_login_profile(ctx, p):
-    user = _target_user(ctx, p)
+    user = target_user(ctx, p)
     return _profile_shape(user, _require_profile(ctx, user))
 
 
 @operation("UpdateLoginProfile")
 def update_login_profile(ctx, p):
-    user = _target_user(ctx, p, lock=True)
+    user = target_user(ctx, p, lock=True)
     _require_profile(ctx, user)
     values = {}
     if "Password" in p:
@@ -97,7 +87,7 @@ def update_login_profile(ctx, p):
 
 @operation("DeleteLoginProfile")
 def delete_login_profile(ctx, p):
-    user = _target_user(ctx, p, lock=True)
+    user = target_user(ctx, p, lock=True)
     if not LoginProfileRepo(ctx.tx, ctx.account_id).delete(user.user_id):
         raise no_such_entity(f"Login Profile for User {user.name} cannot be found.")
 
@@ -125,8 +115,6 @@ def change_password(ctx, p):
         password_changed_at=ctx.now, reset_required=False)
 
 
-@user_dependent
-def _login_profile_blocks_delete(ctx, user_row):
-    if LoginProfileRepo(ctx.tx, ctx.account_id).exists(user_row.user_id):
-        return "delete login profile"
-    return None
+@blocks_delete("user", "delete login profile")
+def _user_login_profile(ctx, user_row):
+    return LoginProfileRepo(ctx.tx, ctx.account_id).exists(user_row.user_id)

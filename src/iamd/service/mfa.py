@@ -14,18 +14,18 @@ from urllib.parse import quote
 import pyotp
 import segno
 
-from ..protocol.errors import (AWSError, already_exists, delete_conflict, limit_exceeded, no_such_entity,
+from ..protocol.errors import (AWSError, already_exists, delete_conflict, no_such_entity,
                                validation_error)
 from ..protocol.validate import validation_message
 from ..store.mfa import MfaRepo
 from ..store.paging import listing
 from ..store.tags import TagRepo
 from . import arns
-from .dependents import user_dependent
-from .quotas import quota
+from .dependents import blocks_delete
+from .quotas import within_quota
 from .registry import operation
-from .tags import add_tags, check_new_tags, paged_tags, remove_tags
-from .users import require_user, user_shape
+from .tags import add_tags, check_new_tags, tag_operations
+from .users import require_user, target_user, user_shape
 
 STEP = 30
 SEED_LENGTH = 64  # Base32 characters, as AWS issues them
@@ -53,14 +53,9 @@ def _device(ctx, serial: str, lock: bool = False):
 
 def _owner(ctx, p, lock: bool = False):
     """(user_id, user name) named by UserName, or of the caller; (None, None) for root."""
-    name = p.get("UserName")
-    if name is None and ctx.caller.kind == "user":
-        name = ctx.caller.name
-    if name is None:
-        if ctx.caller.kind != "root":
-            raise validation_error("Must specify userName when calling with non-User credentials")
+    if p.get("UserName") is None and ctx.caller.kind == "root":
         return None, None
-    row = require_user(ctx, name, lock=lock)
+    row = target_user(ctx, p, lock=lock)
     return row.user_id, row.name
 
 
@@ -103,9 +98,7 @@ def create_virtual_mfa_device(ctx, p):
     check_new_tags(tags)
     repo = MfaRepo(ctx.tx, ctx.account_id)
     repo.lock_account()
-    limit = quota(ctx, "MFADevicesQuota")
-    if repo.count() >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for MFADevices: {limit}")
+    within_quota(ctx, "MFADevicesQuota", "MFADevices", repo.count() + 1)
     seed = pyotp.random_base32(SEED_LENGTH)
     if not repo.create(serial, name, path, ctx.app.box.encrypt(seed), ctx.now):
         raise already_exists("MFADevice entity at the same path and name already exists.")
@@ -125,9 +118,7 @@ def enable_mfa_device(ctx, p):
     row = _device(ctx, p["SerialNumber"], lock=True)
     if row.user_id or row.root_owned:
         raise already_exists("MFA Device is already in use.")
-    limit = quota(ctx, "MFADevicesPerUserQuota")
-    if repo.count_enabled(user.user_id) >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for MFADevicesPerUser: {limit}")
+    within_quota(ctx, "MFADevicesPerUserQuota", "MFADevicesPerUser", repo.count_enabled(user.user_id) + 1)
     now_step = int(ctx.now // STEP)
     step = _consecutive(ctx.app.box.decrypt(row.seed), p["AuthenticationCode1"], p["AuthenticationCode2"],
                         now_step, ENABLE_WINDOW, None)
@@ -202,23 +193,9 @@ def list_virtual_mfa_devices(ctx, p):
     return listing(items, marker, "VirtualMFADevices")
 
 
-@operation("TagMFADevice")
-def tag_mfa_device(ctx, p):
-    add_tags(ctx, "mfa", _device(ctx, p["SerialNumber"]).serial, p["Tags"])
+tag_operations("MFADevice", "mfa", lambda ctx, p: _device(ctx, p["SerialNumber"]).serial)
 
 
-@operation("UntagMFADevice")
-def untag_mfa_device(ctx, p):
-    remove_tags(ctx, "mfa", _device(ctx, p["SerialNumber"]).serial, p["TagKeys"])
-
-
-@operation("ListMFADeviceTags")
-def list_mfa_device_tags(ctx, p):
-    return paged_tags(ctx, "mfa", _device(ctx, p["SerialNumber"]).serial, p)
-
-
-@user_dependent
-def _mfa_blocks_delete(ctx, user_row):
-    if MfaRepo(ctx.tx, ctx.account_id).count_enabled(user_row.user_id):
-        return "delete MFA device"
-    return None
+@blocks_delete("user", "delete MFA device")
+def _user_mfa_devices(ctx, user_row):
+    return MfaRepo(ctx.tx, ctx.account_id).count_enabled(user_row.user_id)

@@ -14,14 +14,14 @@ calls it idempotent), and Delete/Tag/Untag word that error differently from the 
 import json
 import re
 
-from ..protocol.errors import already_exists, invalid_input, limit_exceeded, no_such_entity, validation_error
+from ..protocol.errors import already_exists, invalid_input, no_such_entity, validation_error
 from ..store.certificates import lock_account
 from ..store.providers import OidcProviderRepo
 from ..store.tags import TagRepo
 from .arns import arn
-from .quotas import quota
+from .quotas import within_quota
 from .registry import operation
-from .tags import add_tags, check_new_tags, paged_tags, remove_tags, tag_list
+from .tags import add_tags, check_new_tags, tag_operations, with_tags
 
 TAG_TYPE = "oidc-provider"
 MAX_THUMBPRINTS = 5
@@ -52,9 +52,7 @@ def _thumbprints(values: list[str]) -> list[str]:
 
 
 def _client_limit(ctx, n: int) -> None:
-    limit = quota(ctx, "OpenIdConnectClientIdsQuota")
-    if n > limit:
-        raise limit_exceeded(f"Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {limit}")
+    within_quota(ctx, "OpenIdConnectClientIdsQuota", "ClientIdsPerOpenIdConnectProvider", n)
 
 
 def require_provider(ctx, provider_arn: str, lock: bool = False, missing: str = "get"):
@@ -79,28 +77,20 @@ def create_open_id_connect_provider(ctx, p):
     thumbprints = _thumbprints(p.get("ThumbprintList", []))
     repo = OidcProviderRepo(ctx.tx, ctx.account_id)
     lock_account(ctx.tx, ctx.account_id)
-    limit = quota(ctx, "ProvidersQuota")
-    if repo.count() >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for OpenIdConnectProvidersPerAccount: {limit}")
+    within_quota(ctx, "ProvidersQuota", "OpenIdConnectProvidersPerAccount", repo.count() + 1)
     provider_arn = arn(ctx.account_id, "oidc-provider", "/", suffix)
     if not repo.create(provider_arn, suffix, client_ids, thumbprints, ctx.now):
         raise already_exists(f"Provider with url {url} already exists.")
     add_tags(ctx, TAG_TYPE, provider_arn, tags)
-    out = {"OpenIDConnectProviderArn": provider_arn}
-    if tags:
-        out["Tags"] = tag_list(ctx, TAG_TYPE, provider_arn)
-    return out
+    return with_tags(ctx, TAG_TYPE, provider_arn, {"OpenIDConnectProviderArn": provider_arn})
 
 
 @operation("GetOpenIDConnectProvider")
 def get_open_id_connect_provider(ctx, p):
     row = require_provider(ctx, p["OpenIDConnectProviderArn"])
-    out = {"Url": row.url, "ClientIDList": json.loads(row.client_ids),
-           "ThumbprintList": json.loads(row.thumbprints), "CreateDate": row.created_at}
-    tags = tag_list(ctx, TAG_TYPE, row.arn)
-    if tags:
-        out["Tags"] = tags
-    return out
+    return with_tags(ctx, TAG_TYPE, row.arn, {"Url": row.url, "ClientIDList": json.loads(row.client_ids),
+                                              "ThumbprintList": json.loads(row.thumbprints),
+                                              "CreateDate": row.created_at})
 
 
 @operation("ListOpenIDConnectProviders")
@@ -141,18 +131,6 @@ def delete_open_id_connect_provider(ctx, p):
     OidcProviderRepo(ctx.tx, ctx.account_id).delete(row.arn)
 
 
-@operation("TagOpenIDConnectProvider")
-def tag_open_id_connect_provider(ctx, p):
-    add_tags(ctx, TAG_TYPE, require_provider(ctx, p["OpenIDConnectProviderArn"], missing="delete").arn,
-             p["Tags"])
-
-
-@operation("UntagOpenIDConnectProvider")
-def untag_open_id_connect_provider(ctx, p):
-    remove_tags(ctx, TAG_TYPE, require_provider(ctx, p["OpenIDConnectProviderArn"], missing="delete").arn,
-                p["TagKeys"])
-
-
-@operation("ListOpenIDConnectProviderTags")
-def list_open_id_connect_provider_tags(ctx, p):
-    return paged_tags(ctx, TAG_TYPE, require_provider(ctx, p["OpenIDConnectProviderArn"]).arn, p)
+tag_operations("OpenIDConnectProvider", TAG_TYPE,
+               lambda ctx, p: require_provider(ctx, p["OpenIDConnectProviderArn"], missing="delete").arn,
+               lambda ctx, p: require_provider(ctx, p["OpenIDConnectProviderArn"]).arn)

@@ -7,14 +7,13 @@ changed; their AttachmentCount and PermissionsBoundaryUsageCount count this acco
 
 
 from ..policy.grammar import check_document, policy_size
-from ..protocol.errors import (AWSError, already_exists, delete_conflict, invalid_input, limit_exceeded,
-                               no_such_entity)
+from ..protocol.errors import (AWSError, already_exists, delete_conflict, invalid_input, no_such_entity)
 from ..store.paging import listing
 from ..store.policies import PolicyRepo
 from ..store.tags import TagRepo
 from . import ids
 from .arns import arn as entity_arn
-from .quotas import quota
+from .quotas import within_quota
 from .registry import operation
 from .tags import add_tags, check_new_tags, paged_tags, remove_tags, tag_list
 
@@ -55,9 +54,7 @@ def require_local_policy(ctx, policy_arn: str, action: str, lock: bool = False):
 def check_managed_document(ctx, text: str) -> None:
     """Grammar of a managed policy version, then its size quota (whitespace not counted)."""
     check_document(text, "managed")
-    limit = quota(ctx, "PolicySizeQuota")
-    if policy_size(text) > limit:
-        raise limit_exceeded(f"Cannot exceed quota for PolicySize: {limit}")
+    within_quota(ctx, "PolicySizeQuota", "PolicySize", policy_size(text))
 
 
 def policy_shape(row, attached: dict, boundaries: dict, full: bool = False,
@@ -90,9 +87,7 @@ def create_policy(ctx, p):
     check_managed_document(ctx, p["PolicyDocument"])
     # Lock the account row so concurrent creators queue and the quota holds exactly.
     ctx.tx.lock_account(ctx.account_id)
-    limit = quota(ctx, "PoliciesQuota")
-    if repo.count_local() >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for PoliciesPerAccount: {limit}")
+    within_quota(ctx, "PoliciesQuota", "PoliciesPerAccount", repo.count_local() + 1)
     name, path = p["PolicyName"], p.get("Path", "/")
     policy_id = ids.unique_id("ANPA")
     policy_arn = entity_arn(ctx.account_id, "policy", path, name)

@@ -4,7 +4,8 @@ of them the default (the only one evaluated). UpdateDate follows the newest vers
 AWS managed policies carry only their default version here; they can be read, not changed.
 """
 
-from ..protocol.errors import AWSError, delete_conflict, limit_exceeded, no_such_entity
+from ..protocol.errors import delete_conflict, limit_exceeded, no_such_entity
+from ..store.paging import listing, offset_page
 from ..store.policies import PolicyRepo
 from .policies import check_managed_document, require_local_policy, require_policy
 from .quotas import quota
@@ -54,21 +55,10 @@ def get_policy_version(ctx, p):
 @operation("ListPolicyVersions")
 def list_policy_versions(ctx, p):
     policy = require_policy(ctx, p["PolicyArn"])
-    rows = PolicyRepo(ctx.tx, ctx.account_id).versions(policy.policy_id)
     # At most five versions: paging over the sorted list is enough.
-    start = 0
-    if p.get("Marker"):
-        try:
-            start = int(p["Marker"])
-        except ValueError:
-            raise AWSError("InvalidInput", "Invalid Marker.") from None
-    limit = p.get("MaxItems") or 100
-    chunk = rows[start:start + limit]
-    out = {"Versions": [version_shape(r, policy.default_version) for r in chunk],
-           "IsTruncated": start + limit < len(rows)}
-    if out["IsTruncated"]:
-        out["Marker"] = str(start + limit)
-    return out
+    rows, marker = offset_page(PolicyRepo(ctx.tx, ctx.account_id).versions(policy.policy_id),
+                               p.get("Marker"), p.get("MaxItems"))
+    return listing([version_shape(r, policy.default_version) for r in rows], marker, "Versions")
 
 
 @operation("DeletePolicyVersion")

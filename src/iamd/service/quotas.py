@@ -8,6 +8,7 @@ import json
 
 from sqlalchemy import select, update
 
+from ..protocol.errors import limit_exceeded
 from ..store.schema.core import accounts
 
 DEFAULTS = {
@@ -64,3 +65,12 @@ def quota(ctx, key: str) -> int:
     if cache is None:
         cache = ctx.extra["quotas"] = account_quotas(ctx.tx, ctx.account_id)
     return cache[key]
+
+
+def within_quota(ctx, key: str, name: str, total: int) -> None:
+    """LimitExceeded, worded as AWS words it (`Cannot exceed quota for NAME: N`), unless
+    `total` (what the account or entity would hold after the call: a count, a size) stays
+    within quota `key`."""
+    limit = quota(ctx, key)
+    if total > limit:
+        raise limit_exceeded(f"Cannot exceed quota for {name}: {limit}")

@@ -5,16 +5,17 @@ profiles, authorization details); `ensure_modifiable` is the guard every writer 
 calls so that service-linked roles stay AWS's to change.
 """
 
-from ..protocol.errors import AWSError, delete_conflict, invalid_input, limit_exceeded, no_such_entity
+from ..protocol.errors import AWSError, invalid_input, no_such_entity
 from ..store.paging import listing
 from ..store.roles import RoleRepo
 from ..store.tags import TagRepo
 from .arns import arn
-from .dependents import dependents
+from .attachments import require_attachable
+from .dependents import ensure_deletable
 from .ids import unique_id
-from .quotas import quota
+from .quotas import within_quota
 from .registry import operation
-from .tags import add_tags, check_new_tags, paged_tags, remove_tags, tag_list
+from .tags import add_tags, check_new_tags, tag_list, tag_operations
 
 SERVICE_ROLE_PATH = "/aws-service-role/"
 DEFAULT_MAX_SESSION = 3600
@@ -60,16 +61,7 @@ def check_trust_policy(ctx, text: str) -> None:
     """Validate a trust policy as IAM does when it is saved, then its size quota."""
     from ..policy.grammar import check_document, policy_size
     check_document(text, "trust")
-    limit = quota(ctx, "AssumeRolePolicySizeQuota")
-    if policy_size(text) > limit:
-        raise limit_exceeded(f"Cannot exceed quota for ACLSizePerRole: {limit}")
-
-
-def check_boundary(ctx, boundary_arn: str) -> None:
-    """The boundary must name an attachable managed policy; the policies family owns that
-    rule (imported here, at call time, because boundaries imports this module)."""
-    from .boundaries import check_boundary_arn
-    check_boundary_arn(ctx, boundary_arn)
+    within_quota(ctx, "AssumeRolePolicySizeQuota", "ACLSizePerRole", policy_size(text))
 
 
 def full_role(ctx, row) -> dict:
@@ -82,9 +74,7 @@ def insert_role(ctx, *, name: str, path: str, trust: str, description: str | Non
     """Create a role row under the RolesPerAccount quota; `taken` is the error to raise
     when the name is in use. Returns the new row."""
     repo = RoleRepo(ctx.tx, ctx.account_id)
-    limit = quota(ctx, "RolesQuota")
-    if repo.count(lock=True) >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for RolesPerAccount: {limit}")
+    within_quota(ctx, "RolesQuota", "RolesPerAccount", repo.count(lock=True) + 1)
     role_id = unique_id("AROA")
     if not repo.create(role_id=role_id, name=name, path=path, created_at=ctx.now,
                        assume_role_policy=trust, description=description,
@@ -104,7 +94,7 @@ def create_role(ctx, p):
     check_new_tags(tags)
     boundary = p.get("PermissionsBoundary")
     if boundary:
-        check_boundary(ctx, boundary)
+        require_attachable(ctx, boundary)
     row = insert_role(ctx, name=p["RoleName"], path=path, trust=p["AssumeRolePolicyDocument"],
                       description=p.get("Description"),
                       max_session=p.get("MaxSessionDuration", DEFAULT_MAX_SESSION), boundary=boundary)
@@ -165,22 +155,8 @@ def delete_role_row(ctx, row) -> None:
 def delete_role(ctx, p):
     row = require_role(ctx, p["RoleName"], lock=True)
     ensure_modifiable(row)
-    blocking = dependents(ctx, "role", row)
-    if blocking:
-        raise delete_conflict(f"Cannot delete entity, must {blocking[0]} first.")
+    ensure_deletable(ctx, "role", row)
     delete_role_row(ctx, row)
 
 
-@operation("TagRole")
-def tag_role(ctx, p):
-    add_tags(ctx, "role", require_role(ctx, p["RoleName"]).role_id, p["Tags"])
-
-
-@operation("UntagRole")
-def untag_role(ctx, p):
-    remove_tags(ctx, "role", require_role(ctx, p["RoleName"]).role_id, p["TagKeys"])
-
-
-@operation("ListRoleTags")
-def list_role_tags(ctx, p):
-    return paged_tags(ctx, "role", require_role(ctx, p["RoleName"]).role_id, p)
+tag_operations("Role", "role", lambda ctx, p: require_role(ctx, p["RoleName"]).role_id)

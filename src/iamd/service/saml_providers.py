@@ -26,9 +26,9 @@ from ..store.providers import SamlProviderRepo
 from ..store.tags import TagRepo
 from . import pem
 from .arns import arn
-from .quotas import quota
+from .quotas import within_quota
 from .registry import operation
-from .tags import add_tags, check_new_tags, paged_tags, remove_tags, tag_list
+from .tags import add_tags, check_new_tags, tag_operations, with_tags
 
 TAG_TYPE = "saml-provider"
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
@@ -149,19 +149,14 @@ def create_saml_provider(ctx, p):
         settings["keys"].append(_private_key(ctx, p["AddPrivateKey"], ctx.now))
     repo = SamlProviderRepo(ctx.tx, ctx.account_id)
     lock_account(ctx.tx, ctx.account_id)
-    limit = quota(ctx, "ProvidersQuota")
-    if repo.count() >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for SAMLProvidersPerAccount: {limit}")
+    within_quota(ctx, "ProvidersQuota", "SAMLProvidersPerAccount", repo.count() + 1)
     name = p["Name"]
     provider_arn = arn(ctx.account_id, "saml-provider", "/", name)
     if not repo.create(provider_arn, name, p["SAMLMetadataDocument"], ctx.now,
                        valid_until if valid_until is not None else default_valid_until(ctx.now), settings):
         raise already_exists(f"Provider with name {name} already exists.")
     add_tags(ctx, TAG_TYPE, provider_arn, tags)
-    out = {"SAMLProviderArn": provider_arn}
-    if tags:
-        out["Tags"] = tag_list(ctx, TAG_TYPE, provider_arn)
-    return out
+    return with_tags(ctx, TAG_TYPE, provider_arn, {"SAMLProviderArn": provider_arn})
 
 
 @operation("GetSAMLProvider")
@@ -174,10 +169,7 @@ def get_saml_provider(ctx, p):
     keys = settings.get("keys") or []
     if keys:
         out["PrivateKeyList"] = [{"KeyId": k["id"], "Timestamp": k["created"]} for k in keys]
-    tags = tag_list(ctx, TAG_TYPE, row.arn)
-    if tags:
-        out["Tags"] = tags
-    return out
+    return with_tags(ctx, TAG_TYPE, row.arn, out)
 
 
 @operation("UpdateSAMLProvider")
@@ -231,16 +223,4 @@ def list_saml_providers(ctx, p):
                                  for r in rows]}
 
 
-@operation("TagSAMLProvider")
-def tag_saml_provider(ctx, p):
-    add_tags(ctx, TAG_TYPE, require_provider(ctx, p["SAMLProviderArn"]).arn, p["Tags"])
-
-
-@operation("UntagSAMLProvider")
-def untag_saml_provider(ctx, p):
-    remove_tags(ctx, TAG_TYPE, require_provider(ctx, p["SAMLProviderArn"]).arn, p["TagKeys"])
-
-
-@operation("ListSAMLProviderTags")
-def list_saml_provider_tags(ctx, p):
-    return paged_tags(ctx, TAG_TYPE, require_provider(ctx, p["SAMLProviderArn"]).arn, p)
+tag_operations("SAMLProvider", TAG_TYPE, lambda ctx, p: require_provider(ctx, p["SAMLProviderArn"]).arn)

@@ -6,15 +6,15 @@ case-insensitively, like the other named IAM entities; tags hang off the ASCA id
 rename keeps them.
 """
 
-from ..protocol.errors import already_exists, limit_exceeded, no_such_entity
+from ..protocol.errors import already_exists, no_such_entity
 from ..store.certificates import ServerCertificateRepo, lock_account
 from ..store.paging import listing
 from ..store.tags import TagRepo
 from . import ids, pem
 from .arns import arn
-from .quotas import quota
+from .quotas import within_quota
 from .registry import operation
-from .tags import add_tags, check_new_tags, paged_tags, remove_tags, tag_list
+from .tags import add_tags, check_new_tags, tag_operations, with_tags
 
 TAG_TYPE = "server-certificate"
 
@@ -46,9 +46,7 @@ def upload_server_certificate(ctx, p):
         pem.check_chain(cert, chain)
     repo = ServerCertificateRepo(ctx.tx, ctx.account_id)
     lock_account(ctx.tx, ctx.account_id)
-    limit = quota(ctx, "ServerCertificatesQuota")
-    if repo.count() >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for ServerCertificates: {limit}")
+    within_quota(ctx, "ServerCertificatesQuota", "ServerCertificates", repo.count() + 1)
     cert_id = ids.unique_id("ASCA")
     name, path = p["ServerCertificateName"], p.get("Path", "/")
     if not repo.create(certificate_id=cert_id, name=name, path=path, body=p["CertificateBody"],
@@ -57,10 +55,7 @@ def upload_server_certificate(ctx, p):
                        uploaded_at=ctx.now, expires_at=cert.not_valid_after_utc.timestamp()):
         raise already_exists(f"The Server Certificate with name {name} already exists.")
     add_tags(ctx, TAG_TYPE, cert_id, tags)
-    out = {"ServerCertificateMetadata": metadata(ctx, repo.get(name))}
-    if tags:
-        out["Tags"] = tag_list(ctx, TAG_TYPE, cert_id)
-    return out
+    return with_tags(ctx, TAG_TYPE, cert_id, {"ServerCertificateMetadata": metadata(ctx, repo.get(name))})
 
 
 @operation("GetServerCertificate")
@@ -69,10 +64,7 @@ def get_server_certificate(ctx, p):
     out = {"ServerCertificateMetadata": metadata(ctx, row), "CertificateBody": row.body}
     if row.chain:
         out["CertificateChain"] = row.chain
-    tags = tag_list(ctx, TAG_TYPE, row.certificate_id)
-    if tags:
-        out["Tags"] = tags
-    return {"ServerCertificate": out}
+    return {"ServerCertificate": with_tags(ctx, TAG_TYPE, row.certificate_id, out)}
 
 
 @operation("ListServerCertificates")
@@ -102,17 +94,5 @@ def delete_server_certificate(ctx, p):
     ServerCertificateRepo(ctx.tx, ctx.account_id).delete(row.certificate_id)
 
 
-@operation("TagServerCertificate")
-def tag_server_certificate(ctx, p):
-    add_tags(ctx, TAG_TYPE, require_certificate(ctx, p["ServerCertificateName"]).certificate_id, p["Tags"])
-
-
-@operation("UntagServerCertificate")
-def untag_server_certificate(ctx, p):
-    remove_tags(ctx, TAG_TYPE, require_certificate(ctx, p["ServerCertificateName"]).certificate_id,
-                p["TagKeys"])
-
-
-@operation("ListServerCertificateTags")
-def list_server_certificate_tags(ctx, p):
-    return paged_tags(ctx, TAG_TYPE, require_certificate(ctx, p["ServerCertificateName"]).certificate_id, p)
+tag_operations("ServerCertificate", TAG_TYPE,
+               lambda ctx, p: require_certificate(ctx, p["ServerCertificateName"]).certificate_id)

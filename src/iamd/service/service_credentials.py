@@ -9,13 +9,13 @@ expiring after CredentialAgeDays. The secret is shown on Create and on Reset onl
 import base64
 import os
 
-from ..protocol.errors import AWSError, limit_exceeded, no_such_entity, validation_error
+from ..protocol.errors import AWSError, limit_exceeded, no_such_entity
 from ..store.paging import listing
 from ..store.service_credentials import ServiceCredentialRepo
 from . import ids
-from .dependents import user_dependent
+from .dependents import blocks_delete
 from .registry import operation
-from .users import require_user
+from .users import require_user, target_user
 
 PASSWORD_SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com"})
 # API-key services and the prefix their keys carry (Bedrock's keys start with ABSK).
@@ -28,15 +28,6 @@ def _supported(service: str) -> str:
     if service not in PASSWORD_SERVICES and service not in API_KEY_SERVICES:
         raise no_such_entity(f"No such service {service} is supported for Service Specific Credentials")
     return service
-
-
-def _target_user(ctx, p, lock: bool = False):
-    name = p.get("UserName")
-    if name is None:
-        if ctx.caller.kind != "user":
-            raise validation_error("Must specify userName when calling with non-User credentials")
-        name = ctx.caller.name
-    return require_user(ctx, name, lock=lock)
 
 
 def _require(ctx, user, credential_id: str):
@@ -101,7 +92,7 @@ def list_service_specific_credentials(ctx, p):
             raise AWSError("InvalidInput", "AllUsers and UserName cannot be specified together.")
         user_id = None
     else:
-        user_id = _target_user(ctx, p).user_id
+        user_id = target_user(ctx, p).user_id
     rows, marker = ServiceCredentialRepo(ctx.tx, ctx.account_id).list(
         user_id, service, p.get("Marker"), p.get("MaxItems"))
     return listing([_shape(ctx, r, r.user_name) for r in rows], marker, "ServiceSpecificCredentials")
@@ -109,14 +100,14 @@ def list_service_specific_credentials(ctx, p):
 
 @operation("UpdateServiceSpecificCredential")
 def update_service_specific_credential(ctx, p):
-    user = _target_user(ctx, p)
+    user = target_user(ctx, p)
     row = _require(ctx, user, p["ServiceSpecificCredentialId"])
     ServiceCredentialRepo(ctx.tx, ctx.account_id).update(row.credential_id, status=p["Status"])
 
 
 @operation("ResetServiceSpecificCredential")
 def reset_service_specific_credential(ctx, p):
-    user = _target_user(ctx, p)
+    user = target_user(ctx, p)
     row = _require(ctx, user, p["ServiceSpecificCredentialId"])
     secret = _secret(row.service_name, row.service_user_name)
     repo = ServiceCredentialRepo(ctx.tx, ctx.account_id)
@@ -126,13 +117,11 @@ def reset_service_specific_credential(ctx, p):
 
 @operation("DeleteServiceSpecificCredential")
 def delete_service_specific_credential(ctx, p):
-    user = _target_user(ctx, p)
+    user = target_user(ctx, p)
     row = _require(ctx, user, p["ServiceSpecificCredentialId"])
     ServiceCredentialRepo(ctx.tx, ctx.account_id).delete(row.credential_id)
 
 
-@user_dependent
-def _credentials_block_delete(ctx, user_row):
-    if ServiceCredentialRepo(ctx.tx, ctx.account_id).count_for_user(user_row.user_id):
-        return "remove referenced objects"
-    return None
+@blocks_delete("user", "remove referenced objects")
+def _user_service_credentials(ctx, user_row):
+    return ServiceCredentialRepo(ctx.tx, ctx.account_id).count_for_user(user_row.user_id)

@@ -10,14 +10,14 @@ import secrets
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..protocol.errors import AWSError, invalid_input, limit_exceeded, no_such_entity, validation_error
+from ..protocol.errors import AWSError, invalid_input, no_such_entity
 from ..store.certificates import SigningCertificateRepo, lock_account
 from ..store.paging import listing
-from .dependents import user_dependent
+from .dependents import blocks_delete
 from .pem import check_validity, load_certificate, sha1_fingerprint
-from .quotas import quota
+from .quotas import within_quota
 from .registry import operation
-from .users import require_user
+from .users import target_user
 
 _ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 MIN_KEY_BITS = 1024
@@ -29,16 +29,11 @@ def certificate_id() -> str:
 
 def owner(ctx, p, lock: bool = False) -> tuple[str | None, str]:
     """(user_id, name shown as UserName); user_id None is the root user."""
-    name = p.get("UserName")
-    if name is None:
-        if ctx.caller.kind == "root":
-            if lock:
-                lock_account(ctx.tx, ctx.account_id)
-            return None, ctx.account_id
-        if ctx.caller.kind != "user":
-            raise validation_error("Must specify userName when calling with non-User credentials")
-        name = ctx.caller.name
-    row = require_user(ctx, name, lock=lock)
+    if p.get("UserName") is None and ctx.caller.kind == "root":
+        if lock:
+            lock_account(ctx.tx, ctx.account_id)
+        return None, ctx.account_id
+    row = target_user(ctx, p, lock=lock)
     return row.user_id, row.name
 
 
@@ -70,9 +65,7 @@ def upload_signing_certificate(ctx, p):
     if repo.by_fingerprint(fingerprint) is not None:
         raise AWSError("DuplicateCertificate",
                        "The same certificate is already associated with an IAM user in this account.")
-    limit = quota(ctx, "SigningCertificatesPerUserQuota")
-    if repo.count_for_user(user_id) >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for CertificatesPerUser: {limit}")
+    within_quota(ctx, "SigningCertificatesPerUserQuota", "CertificatesPerUser", repo.count_for_user(user_id) + 1)
     cert_id = certificate_id()
     repo.create(cert_id, user_id, p["CertificateBody"], fingerprint, ctx.now)
     return {"Certificate": shape(repo.get(user_id, cert_id), name)}
@@ -100,8 +93,6 @@ def delete_signing_certificate(ctx, p):
     SigningCertificateRepo(ctx.tx, ctx.account_id).delete(row.certificate_id)
 
 
-@user_dependent
-def _certificates_block_delete(ctx, user_row):
-    if SigningCertificateRepo(ctx.tx, ctx.account_id).count_for_user(user_row.user_id):
-        return "delete signing certificates"
-    return None
+@blocks_delete("user", "delete signing certificates")
+def _user_signing_certificates(ctx, user_row):
+    return SigningCertificateRepo(ctx.tx, ctx.account_id).count_for_user(user_row.user_id)

@@ -6,14 +6,14 @@ fingerprint is the MD5 of the key's SSH wire blob, so both encodings of one key 
 and a second upload of the same key to the same user is a DuplicateSSHPublicKey.
 """
 
-from ..protocol.errors import AWSError, invalid_input, limit_exceeded, no_such_entity, validation_error
+from ..protocol.errors import AWSError, invalid_input, no_such_entity
 from ..store.paging import listing
 from ..store.ssh_keys import SSHKeyRepo
 from . import ids, pem
-from .dependents import user_dependent
-from .quotas import quota
+from .dependents import blocks_delete
+from .quotas import within_quota
 from .registry import operation
-from .users import require_user
+from .users import require_user, target_user
 
 
 def shape(row, user_name: str, body: str) -> dict:
@@ -38,9 +38,7 @@ def upload_ssh_public_key(ctx, p):
     if repo.has_fingerprint(user.user_id, fingerprint):
         raise AWSError("DuplicateSSHPublicKey",
                        "The SSH public key is already associated with the specified IAM user.")
-    limit = quota(ctx, "SSHPublicKeysPerUserQuota")
-    if repo.count_for_user(user.user_id) >= limit:
-        raise limit_exceeded(f"Cannot exceed quota for SSHPublicKeysPerUser: {limit}")
+    within_quota(ctx, "SSHPublicKeysPerUserQuota", "SSHPublicKeysPerUser", repo.count_for_user(user.user_id) + 1)
     key_id = ids.unique_id("APKA")
     repo.create(key_id, user.user_id, body, fingerprint, ctx.now)
     return {"SSHPublicKey": shape(repo.get(user.user_id, key_id), user.name, body)}
@@ -59,14 +57,9 @@ def get_ssh_public_key(ctx, p):
 
 @operation("ListSSHPublicKeys")
 def list_ssh_public_keys(ctx, p):
-    name = p.get("UserName")
-    if name is None:
-        if ctx.caller.kind == "root":
-            return listing([], None, "SSHPublicKeys")  # the root user holds no SSH keys
-        if ctx.caller.kind != "user":
-            raise validation_error("Must specify userName when calling with non-User credentials")
-        name = ctx.caller.name
-    user = require_user(ctx, name)
+    if p.get("UserName") is None and ctx.caller.kind == "root":
+        return listing([], None, "SSHPublicKeys")  # the root user holds no SSH keys
+    user = target_user(ctx, p)
     rows, marker = SSHKeyRepo(ctx.tx, ctx.account_id).list(user.user_id, p.get("Marker"), p.get("MaxItems"))
     return listing([{"UserName": user.name, "SSHPublicKeyId": r.key_id, "Status": r.status,
                      "UploadDate": r.uploaded_at} for r in rows], marker, "SSHPublicKeys")
@@ -86,8 +79,6 @@ def delete_ssh_public_key(ctx, p):
     SSHKeyRepo(ctx.tx, ctx.account_id).delete(row.key_id)
 
 
-@user_dependent
-def _keys_block_delete(ctx, user_row):
-    if SSHKeyRepo(ctx.tx, ctx.account_id).count_for_user(user_row.user_id):
-        return "remove referenced objects"
-    return None
+@blocks_delete("user", "remove referenced objects")
+def _user_ssh_keys(ctx, user_row):
+    return SSHKeyRepo(ctx.tx, ctx.account_id).count_for_user(user_row.user_id)

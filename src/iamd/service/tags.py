@@ -1,11 +1,14 @@
-"""Tag rules shared by every taggable entity, and the handlers' tag plumbing.
+"""Tag rules shared by every taggable entity, and the handlers' tag plumbing: the
+Tag/Untag/ListTags operations of an entity type are registered by `tag_operations`.
 
 Keys are case-insensitive (but case-preserving) on users and roles, case-sensitive on
 everything else; at most 50 per entity; `aws:` is reserved.
 """
 
 from ..protocol.errors import AWSError
+from ..store.paging import listing, offset_page
 from ..store.tags import TagRepo
+from .registry import operation
 
 MAX_TAGS = 50
 CASE_INSENSITIVE = frozenset({"user", "role"})
@@ -53,18 +56,27 @@ def tag_list(ctx, resource_type: str, resource_id: str) -> list[dict]:
     return [{"Key": k, "Value": v} for k, v in TagRepo(ctx.tx, ctx.account_id).list(resource_type, resource_id)]
 
 
+def with_tags(ctx, resource_type: str, resource_id: str, out: dict) -> dict:
+    """`out` with the resource's Tags added, when it has any (outputs leave the member out
+    rather than send an empty list)."""
+    tags = tag_list(ctx, resource_type, resource_id)
+    if tags:
+        out["Tags"] = tags
+    return out
+
+
 def paged_tags(ctx, resource_type: str, resource_id: str, params: dict) -> dict:
     """ListXTags output: Tags, IsTruncated, Marker."""
-    items = tag_list(ctx, resource_type, resource_id)
-    start = 0
-    if params.get("Marker"):
-        try:
-            start = int(params["Marker"])
-        except ValueError:
-            raise AWSError("InvalidInput", "Invalid Marker.") from None
-    limit = params.get("MaxItems") or 100
-    chunk = items[start:start + limit]
-    out = {"Tags": chunk, "IsTruncated": start + limit < len(items)}
-    if out["IsTruncated"]:
-        out["Marker"] = str(start + limit)
-    return out
+    chunk, marker = offset_page(tag_list(ctx, resource_type, resource_id), params.get("Marker"),
+                                params.get("MaxItems"))
+    return listing(chunk, marker, "Tags")
+
+
+def tag_operations(noun: str, resource_type: str, find, find_for_list=None) -> None:
+    """Register Tag<noun>, Untag<noun> and List<noun>Tags. `find(ctx, p)` gives the id the
+    tags hang off for the resource the request names (raising its NoSuchEntity);
+    `find_for_list` where ListTags words that error differently."""
+    listed = find_for_list or find
+    operation(f"Tag{noun}")(lambda ctx, p: add_tags(ctx, resource_type, find(ctx, p), p["Tags"]))
+    operation(f"Untag{noun}")(lambda ctx, p: remove_tags(ctx, resource_type, find(ctx, p), p["TagKeys"]))
+    operation(f"List{noun}Tags")(lambda ctx, p: paged_tags(ctx, resource_type, listed(ctx, p), p))

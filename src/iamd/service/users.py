@@ -1,15 +1,16 @@
 """IAM users: create, read, list, rename/move, delete, tags."""
 
 from ..auth.principal import user_arn
-from ..protocol.errors import AWSError, already_exists, delete_conflict, limit_exceeded, no_such_entity
+from ..protocol.errors import already_exists, no_such_entity, validation_error
 from ..store.paging import listing
 from ..store.tags import TagRepo
 from ..store.users import UserRepo
 from . import ids
-from .dependents import user_dependents
-from .quotas import quota
+from .attachments import require_attachable
+from .dependents import ensure_deletable
+from .quotas import within_quota
 from .registry import operation
-from .tags import add_tags, check_new_tags, paged_tags, remove_tags
+from .tags import add_tags, check_new_tags, tag_list, tag_operations
 
 
 def user_shape(ctx, row, tags: list | None = None) -> dict:
@@ -32,17 +33,27 @@ def require_user(ctx, name: str, lock: bool = False):
     return row
 
 
+def target_user(ctx, p, lock: bool = False):
+    """The user a request names in UserName or, when it names none, the calling IAM user.
+    Callers that are neither (the root user, roles) must name one; operations that serve the
+    root user as well check for it first."""
+    name = p.get("UserName")
+    if name is None:
+        if ctx.caller.kind != "user":
+            raise validation_error("Must specify userName when calling with non-User credentials")
+        name = ctx.caller.name
+    return require_user(ctx, name, lock=lock)
+
+
 @operation("CreateUser")
 def create_user(ctx, p):
     repo = UserRepo(ctx.tx, ctx.account_id)
     tags = p.get("Tags", [])
     check_new_tags(tags)
-    if repo.count() >= quota(ctx, "UsersQuota"):
-        raise limit_exceeded(f"Cannot exceed quota for UsersPerAccount: {quota(ctx, 'UsersQuota')}")
+    within_quota(ctx, "UsersQuota", "UsersPerAccount", repo.count() + 1)
     boundary = p.get("PermissionsBoundary")
     if boundary:
-        from .boundaries import check_boundary_arn
-        check_boundary_arn(ctx, boundary)
+        require_attachable(ctx, boundary)
     user_id = ids.unique_id("AIDA")
     path = p.get("Path", "/")
     if not repo.create(user_id, p["UserName"], path, ctx.now, boundary):
@@ -53,17 +64,11 @@ def create_user(ctx, p):
 
 @operation("GetUser")
 def get_user(ctx, p):
-    name = p.get("UserName")
-    if name is None:
-        if ctx.caller.kind == "root":
-            return {"User": {"UserId": ctx.account_id, "Arn": ctx.caller.arn, "Path": "/",
-                             "CreateDate": ctx.extra.get("account_created", ctx.now)}}
-        if ctx.caller.kind != "user":
-            raise AWSError("ValidationError", "Must specify userName when calling with non-User credentials")
-        name = ctx.caller.name
-    row = require_user(ctx, name)
-    tags = TagRepo(ctx.tx, ctx.account_id).list("user", row.user_id)
-    return {"User": user_shape(ctx, row, [{"Key": k, "Value": v} for k, v in tags] or None)}
+    if p.get("UserName") is None and ctx.caller.kind == "root":
+        return {"User": {"UserId": ctx.account_id, "Arn": ctx.caller.arn, "Path": "/",
+                         "CreateDate": ctx.extra.get("account_created", ctx.now)}}
+    row = target_user(ctx, p)
+    return {"User": user_shape(ctx, row, tag_list(ctx, "user", row.user_id) or None)}
 
 
 @operation("ListUsers")
@@ -90,25 +95,11 @@ def update_user(ctx, p):
 @operation("DeleteUser")
 def delete_user(ctx, p):
     row = require_user(ctx, p["UserName"], lock=True)
-    blocking = user_dependents(ctx, row)
-    if blocking:
-        raise delete_conflict(f"Cannot delete entity, must {blocking[0]} first.")
+    ensure_deletable(ctx, "user", row)
     TagRepo(ctx.tx, ctx.account_id).remove_all("user", row.user_id)
     UserRepo(ctx.tx, ctx.account_id).delete(row.user_id)
 
 
-@operation("TagUser")
-def tag_user(ctx, p):
-    add_tags(ctx, "user", require_user(ctx, p["UserName"]).user_id, p["Tags"])
-
-
-@operation("UntagUser")
-def untag_user(ctx, p):
-    remove_tags(ctx, "user", require_user(ctx, p["UserName"]).user_id, p["TagKeys"])
-
-
-@operation("ListUserTags")
-def list_user_tags(ctx, p):
-    return paged_tags(ctx, "user", require_user(ctx, p["UserName"]).user_id, p)
+tag_operations("User", "user", lambda ctx, p: require_user(ctx, p["UserName"]).user_id)
 
 

@@ -1,8 +1,11 @@
-"""Marker/MaxItems pagination pushed down into SQL.
+"""Marker/MaxItems pagination pushed down into SQL, and over short lists in memory.
 
 A marker is the opaque, base64-encoded sort key of the last item returned; the next page
 is `WHERE sort_key > marker ORDER BY sort_key LIMIT max_items + 1`, so pages never drop
 or repeat an item while other rows come and go between calls.
+
+Lists that are short by quota (a user's two access keys, a policy's five versions, an
+entity's fifty tags) are read whole and sliced by `offset_page`; their marker is the offset.
 """
 
 import base64
@@ -63,6 +66,17 @@ def page(tx, stmt, sort_cols, marker: str | None, max_items: int | None, key_of=
     last = rows[-1]
     key = key_of(last) if key_of else [getattr(last, c.key) for c in sort_cols]
     return rows, encode_marker(key)
+
+
+def offset_page(items: list, marker: str | None, max_items: int | None):
+    """(the page of `items` after `marker`, next marker or None) for a list read whole."""
+    start = 0
+    if marker:
+        if not (marker.isascii() and marker.isdigit()):
+            raise AWSError("InvalidInput", "Invalid Marker.")
+        start = int(marker)
+    end = start + (max_items or DEFAULT_MAX_ITEMS)
+    return items[start:end], (str(end) if end < len(items) else None)
 
 
 def listing(items: list, next_marker: str | None, field: str) -> dict:

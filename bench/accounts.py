@@ -18,8 +18,12 @@ def _policy(i: int) -> str:
         "s3:GetObject", "s3:PutObject"], "Resource": f"arn:aws:s3:::bucket-{i}/*"}]})
 
 
-def _parallel(fn, items, workers=8):
-    with ThreadPoolExecutor(workers) as pool:
+WORKERS = {"workers": 8}
+
+
+def _parallel(fn, items):
+    # moto's server is not safe for concurrent writes (HTML 500s): it is seeded serially.
+    with ThreadPoolExecutor(WORKERS["workers"]) as pool:
         list(pool.map(fn, items))
 
 

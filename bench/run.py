@@ -58,6 +58,7 @@ def scenario_createuser(peer, seconds, conns, pool=12000):
 
 
 def scenario_credential_report(peer, seconds, conns, users=10_000):
+    accounts.WORKERS["workers"] = 1 if peer.name == "moto" else 8
     iam = client(peer)
     accounts.seed_users(iam, users)
     took, rows = accounts.time_credential_report(iam)
@@ -65,6 +66,7 @@ def scenario_credential_report(peer, seconds, conns, users=10_000):
 
 
 def scenario_authorization_details(peer, seconds, conns, per_kind=2_500):
+    accounts.WORKERS["workers"] = 1 if peer.name == "moto" else 8
     iam = client(peer)
     account = client(peer, "sts").get_caller_identity()["Account"]
     accounts.seed_account(iam, account, per_kind)

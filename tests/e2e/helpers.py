@@ -1,9 +1,10 @@
 """What several end-to-end modules build or check the same way, written once.
 
-Plain functions (the fixtures are in tests/conftest.py): reading a boto3 ClientError,
-walking Marker pages, the documents, certificates and SAML metadata the tests upload,
-TOTP codes for virtual MFA devices, the server's own database for what the API cannot
-arrange, and the `iamd` command run as a user would run it.
+Plain functions (the fixtures are in tests/conftest.py): reading an AWS error (a boto3
+ClientError or a raw response), walking Marker pages, acting as a user, the documents,
+certificates and SAML metadata the tests upload, TOTP codes for virtual MFA devices, the
+server's own database for what the API cannot arrange, the `iamd` command run as a user
+would run it, and response bodies as sent.
 """
 
 import base64
@@ -28,7 +29,6 @@ from iamd.service.quotas import set_quotas
 from iamd.store.schema.core import accounts
 
 # -- errors: a ClientError's parts (exc: the pytest.ExceptionInfo of pytest.raises) ----------
-
 
 def code(exc) -> str:
     return exc.value.response["Error"]["Code"]
@@ -178,7 +178,8 @@ def saml_metadata(cert: str | None = None, valid_until: str | None = None, *, en
                   root: str = "md:EntityDescriptor", keys: str | None = None, protocol: str = SAML2_PROTOCOL,
                   idp: bool = True) -> str:
     """SAML 2.0 IdP metadata as an IdP exports it, signing with `cert` (base64 DER; default
-    `idp_signing_certificate()`); the keywords make it wrong in one way at a time."""
+    `idp_signing_certificate()`); `root`, `keys`, `protocol` and `idp` make it wrong in one
+    way at a time."""
     attrs = f' validUntil="{valid_until}"' if valid_until else ""
     if keys is None:
         keys = _SIGNING_KEY.format(cert=idp_signing_certificate() if cert is None else cert)

@@ -14,6 +14,7 @@ from ..store.reports import (attached_policies_of, gaad_entities, group_names_of
                              instance_profiles_of_roles, policy_usage, versions_of_policies)
 from ..store.tags import TagRepo
 from .arns import arn
+from .boundaries import boundary_shape
 from .registry import operation
 from .roles import role_shape
 
@@ -22,12 +23,6 @@ ALL_FILTERS = ("User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy"
 LIST_OF = {"User": "UserDetailList", "Group": "GroupDetailList", "Role": "RoleDetailList",
            "Policy": "Policies"}
 ID_OF = {"User": "user_id", "Group": "group_id", "Role": "role_id", "Policy": "policy_id"}
-
-
-def _boundary(value: str | None) -> dict | None:
-    if not value:
-        return None
-    return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": value}
 
 
 def _users(ctx, rows) -> list[dict]:
@@ -40,7 +35,7 @@ def _users(ctx, rows) -> list[dict]:
              "Arn": arn(ctx.account_id, "user", r.path, r.name), "CreateDate": r.created_at,
              "UserPolicyList": inline.get(r.user_id, []), "GroupList": groups.get(r.user_id, []),
              "AttachedManagedPolicies": attached.get(r.user_id, []),
-             "PermissionsBoundary": _boundary(r.permissions_boundary), "Tags": tags.get(r.user_id)}
+             "PermissionsBoundary": boundary_shape(r.permissions_boundary), "Tags": tags.get(r.user_id)}
             for r in rows]
 
 
@@ -78,7 +73,7 @@ def _roles(ctx, rows) -> list[dict]:
                 for ip in profiles.get(r.role_id, [])],
             "RolePolicyList": inline.get(r.role_id, []),
             "AttachedManagedPolicies": attached.get(r.role_id, []),
-            "PermissionsBoundary": _boundary(r.permissions_boundary),
+            "PermissionsBoundary": boundary_shape(r.permissions_boundary),
             "Tags": tags.get(r.role_id),  # left out when untagged, as GetUser/GetRole do
             "RoleLastUsed": last_used})  # an empty element when the role was never used
     return out

@@ -16,6 +16,13 @@ from .registry import operation
 TABLES = {"user": (users, users.c.user_id), "role": (roles, roles.c.role_id)}
 
 
+def boundary_shape(policy_arn: str | None) -> dict | None:
+    """The PermissionsBoundary member of a User or Role (None without a boundary)."""
+    if not policy_arn:
+        return None
+    return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": policy_arn}
+
+
 def _set(ctx, kind: str, entity_id: str, value: str | None) -> None:
     table, id_col = TABLES[kind]
     ctx.tx.execute(update(table).where(id_col == entity_id).values(permissions_boundary=value))

@@ -11,6 +11,7 @@ from ..store.roles import RoleRepo
 from ..store.tags import TagRepo
 from .arns import arn
 from .attachments import require_attachable
+from .boundaries import boundary_shape
 from .dependents import ensure_deletable
 from .ids import unique_id
 from .quotas import within_quota
@@ -33,8 +34,7 @@ def role_shape(ctx, row, tags: list | None = None, full: bool = True) -> dict:
     if not full:
         return out
     if row.permissions_boundary:
-        out["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
-                                      "PermissionsBoundaryArn": row.permissions_boundary}
+        out["PermissionsBoundary"] = boundary_shape(row.permissions_boundary)
     if tags:
         out["Tags"] = tags
     # never used: an empty element, as GetRole answers

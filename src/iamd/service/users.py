@@ -7,6 +7,7 @@ from ..store.tags import TagRepo
 from ..store.users import UserRepo
 from . import ids
 from .attachments import require_attachable
+from .boundaries import boundary_shape
 from .dependents import ensure_deletable
 from .quotas import within_quota
 from .registry import operation
@@ -19,8 +20,7 @@ def user_shape(ctx, row, tags: list | None = None) -> dict:
     if row.password_last_used:
         out["PasswordLastUsed"] = row.password_last_used
     if row.permissions_boundary:
-        out["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
-                                      "PermissionsBoundaryArn": row.permissions_boundary}
+        out["PermissionsBoundary"] = boundary_shape(row.permissions_boundary)
     if tags:
         out["Tags"] = tags
     return out

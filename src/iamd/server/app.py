@@ -10,6 +10,7 @@
 8. serialize the output, or the error, and log one line
 """
 
+import gc
 import logging
 import os
 import sys
@@ -199,4 +200,10 @@ def create_app() -> IamApp:
     """Factory used by each worker process; settings arrive through the environment."""
     settings = Settings.from_env()
     _die_with_supervisor()
-    return IamApp(AppState.open(settings))
+    app = IamApp(AppState.open(settings))
+    # Everything built so far (botocore's models, the schema, compiled statements) lives as
+    # long as the process: keep it out of the collector's generations, or every full
+    # collection walks it while a request waits.
+    gc.collect()
+    gc.freeze()
+    return app

@@ -16,7 +16,6 @@ import os
 import sys
 import time
 import traceback
-import uuid
 
 from sqlalchemy.exc import OperationalError
 
@@ -66,7 +65,7 @@ class IamApp:
             if len(body) > MAX_BODY:
                 too_big = True
                 break
-        rid = str(uuid.uuid4())
+        rid = _request_id()
         if too_big:
             resp = self.logged(self.error(AWSError("RequestEntityTooLarge", "Request body exceeds 1 MiB."),
                                           rid), "-", "-", time.perf_counter())
@@ -177,9 +176,22 @@ class IamApp:
 def _headers(scope) -> dict[str, str]:
     out: dict[str, str] = {}
     for k, v in scope["headers"]:
-        name, value = k.decode("latin-1").lower(), v.decode("latin-1")
-        out[name] = f"{out[name]},{value}" if name in out else value
+        name = k.decode("latin-1").lower()
+        if name in out:
+            out[name] = f"{out[name]},{v.decode('latin-1')}"
+        else:
+            out[name] = v.decode("latin-1")
     return out
+
+
+def _request_id() -> str:
+    """A random (version 4) UUID in its canonical text form; `str(uuid.uuid4())` builds a
+    UUID object only to print it, a few microseconds of a cheap request."""
+    b = bytearray(os.urandom(16))
+    b[6] = b[6] & 0x0F | 0x40  # version 4
+    b[8] = b[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _die_with_supervisor() -> None:

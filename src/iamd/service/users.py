@@ -11,7 +11,7 @@ from .boundaries import boundary_shape
 from .dependents import ensure_deletable
 from .quotas import within_quota
 from .registry import operation
-from .tags import add_tags, check_new_tags, tag_list, tag_operations
+from .tags import add_tags, check_new_tags, tag_operations
 
 
 def user_shape(ctx, row, tags: list | None = None) -> dict:
@@ -33,7 +33,7 @@ def require_user(ctx, name: str, lock: bool = False):
     return row
 
 
-def target_user(ctx, p, lock: bool = False):
+def target_name(ctx, p) -> str:
     """The user a request names in UserName or, when it names none, the calling IAM user.
     Callers that are neither (the root user, roles) must name one; operations that serve the
     root user as well check for it first."""
@@ -42,7 +42,12 @@ def target_user(ctx, p, lock: bool = False):
         if ctx.caller.kind != "user":
             raise validation_error("Must specify userName when calling with non-User credentials")
         name = ctx.caller.name
-    return require_user(ctx, name, lock=lock)
+    return name
+
+
+def target_user(ctx, p, lock: bool = False):
+    """The row of `target_name`'s user."""
+    return require_user(ctx, target_name(ctx, p), lock=lock)
 
 
 @operation("CreateUser")
@@ -67,8 +72,11 @@ def get_user(ctx, p):
     if p.get("UserName") is None and ctx.caller.kind == "root":
         return {"User": {"UserId": ctx.account_id, "Arn": ctx.caller.arn, "Path": "/",
                          "CreateDate": ctx.extra.get("account_created", ctx.now)}}
-    row = target_user(ctx, p)
-    return {"User": user_shape(ctx, row, tag_list(ctx, "user", row.user_id) or None)}
+    name = target_name(ctx, p)
+    row, tags = UserRepo(ctx.tx, ctx.account_id).get_with_tags(name)
+    if row is None:
+        raise no_such_entity(f"The user with name {name} cannot be found.")
+    return {"User": user_shape(ctx, row, [{"Key": k, "Value": v} for k, v in tags] or None)}
 
 
 @operation("ListUsers")

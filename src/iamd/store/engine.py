@@ -8,7 +8,6 @@ lock the owning row first (`SELECT … FOR UPDATE`), and unique indexes settle r
 
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import bindparam, create_engine, event, select
@@ -114,44 +113,15 @@ class Store:
         with self.engine.connect() as conn:
             return migrations.current_version(conn)
 
-    @contextmanager
-    def transaction(self, write: bool = True):
-        """Yield a Tx; commit on success, roll back on any exception."""
-        # The transaction is driven on the driver connection: SQLAlchemy's begin/commit
-        # machinery costs more than a short read. Core statements run inside it all the same.
-        conn = self._connection()
-        raw = conn.connection.driver_connection
-        try:
-            if self.dialect == "sqlite":
-                raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            conn.info["raw_begun"] = True
-            tx = Tx(conn, self.dialect)
-            try:
-                yield tx
-            except BaseException:
-                raw.rollback()
-                raise
-            try:
-                raw.commit()
-            except (IntegrityError, self.engine.dialect.dbapi.IntegrityError) as exc:
-                raise AWSError("ConcurrentModification",
-                               "The request was rejected because it conflicts with another "
-                               "change made at the same time.") from exc
-            for fn in tx.after_commit:
-                fn()
-        except (self.engine.dialect.dbapi.OperationalError, self.engine.dialect.dbapi.InterfaceError):
-            self._discard(conn)  # the connection may be dead (server restart): never reuse it
-            raise
-        finally:
-            conn.info.pop("raw_begun", None)
-            if conn.in_transaction():
-                conn.rollback()  # SQLAlchemy's own bookkeeping; the driver transaction is over
+    def transaction(self, write: bool = True) -> "_Transaction":
+        """A context manager yielding a Tx; commit on success, roll back on any exception."""
+        return _Transaction(self, write)
 
     def run(self, fn, write: bool = True, retries: int = 3):
         """Run fn(tx) in a transaction, retrying when the database reports a transient lock."""
         for attempt in range(retries):
             try:
-                with self.transaction(write) as tx:
+                with _Transaction(self, write) as tx:
                     return fn(tx)
             except (OperationalError, self.engine.dialect.dbapi.OperationalError) as exc:
                 if attempt == retries - 1 or not _transient(exc):
@@ -163,6 +133,68 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _Transaction:
+    """One transaction on this thread's held connection (`Store.transaction`).
+
+    The transaction is driven on the driver connection: SQLAlchemy's begin/commit machinery
+    costs more than a short read, and so does a generator-based context manager. Core
+    statements run inside it all the same. A driver OperationalError/InterfaceError on the
+    way (the server restarted) discards the connection: it is never reused.
+    """
+
+    __slots__ = ("store", "write", "conn", "raw", "tx")
+
+    def __init__(self, store: Store, write: bool):
+        self.store, self.write = store, write
+
+    def __enter__(self) -> Tx:
+        store = self.store
+        conn = self.conn = store._connection()
+        raw = self.raw = conn.connection.driver_connection
+        dbapi = store.engine.dialect.dbapi
+        try:
+            if store.dialect == "sqlite":
+                raw.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+            conn.info["raw_begun"] = True
+            tx = self.tx = Tx(conn, store.dialect)
+        except BaseException as exc:
+            if isinstance(exc, (dbapi.OperationalError, dbapi.InterfaceError)):
+                store._discard(conn)
+            _release(conn)
+            raise
+        return tx
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        store, conn = self.store, self.conn
+        dbapi = store.engine.dialect.dbapi
+        try:
+            if exc_type is None:
+                try:
+                    self.raw.commit()
+                except (IntegrityError, dbapi.IntegrityError) as err:
+                    raise AWSError("ConcurrentModification",
+                                   "The request was rejected because it conflicts with another "
+                                   "change made at the same time.") from err
+                for fn in self.tx.after_commit:
+                    fn()
+            else:
+                self.raw.rollback()
+                if issubclass(exc_type, (dbapi.OperationalError, dbapi.InterfaceError)):
+                    store._discard(conn)
+        except (dbapi.OperationalError, dbapi.InterfaceError):
+            store._discard(conn)
+            raise
+        finally:
+            _release(conn)
+        return False
+
+
+def _release(conn: Connection) -> None:
+    conn.info.pop("raw_begun", None)
+    if conn.in_transaction():
+        conn.rollback()  # SQLAlchemy's own bookkeeping; the driver transaction is over
 
 
 def _transient(exc: Exception) -> bool:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .fastq import Query
 from .paging import page_query
-from .schema.core import users
+from .schema.core import tags, users
 
 _BY_NAME = select(users).where(users.c.account_id == bindparam("account_id"),
                                users.c.name_lower == bindparam("name_lower"))
 _GET = Query(_BY_NAME)
 _GET_LOCKED = Query(_BY_NAME.with_for_update())
+# GetUser reads the user and its tags in one statement: a round trip is most of a read.
+# Tag rows come back in the order TagRepo.list gives them; a user without tags is one row.
+_GET_WITH_TAGS = Query(
+    select(users, tags.c.key.label("tag_key"), tags.c.value.label("tag_value"))
+    .select_from(users.outerjoin(tags, and_(tags.c.resource_type == "user",
+                                            tags.c.resource_id == users.c.user_id)))
+    .where(users.c.account_id == bindparam("account_id"), users.c.name_lower == bindparam("name_lower"))
+    .order_by(tags.c.key))
 _GET_BY_ID = Query(select(users).where(users.c.user_id == bindparam("user_id")))
 _COUNT = Query(select(func.count()).select_from(users).where(users.c.account_id == bindparam("account_id")))
 _LIST = select(users).where(users.c.account_id == bindparam("account_id"))
@@ -40,6 +48,13 @@ class UserRepo:
     def get(self, name: str, lock: bool = False):
         q = _GET_LOCKED if lock and self.tx.dialect == "postgresql" else _GET
         return q.one(self.tx, account_id=self.account_id, name_lower=name.lower())
+
+    def get_with_tags(self, name: str):
+        """(row, [(key, value), ...]) of the named user, or (None, [])."""
+        rows = _GET_WITH_TAGS.all(self.tx, account_id=self.account_id, name_lower=name.lower())
+        if not rows:
+            return None, []
+        return rows[0], [(r.tag_key, r.tag_value) for r in rows if r.tag_key is not None]
 
     def get_by_id(self, user_id: str):
         return _GET_BY_ID.one(self.tx, user_id=user_id)

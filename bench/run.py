@@ -89,17 +89,25 @@ TIMED = {
 }
 
 
-def run_timed(name, fn, args) -> dict:
-    row = {}
+def run_peers(fn, args, with_reference: bool):
+    """Yield (peer name, result) of `fn` run against each server in turn, one at a time."""
     starters = [("iamd", lambda: peers.start_iamd(args.database_url, not args.no_access_log))]
     if not args.skip_moto:
         starters.append(("moto", peers.start_moto))
+    if with_reference:
+        starters.append(("reference", peers.start_reference))
     for label, start in starters:
         peer = start()
         try:
-            r = fn(peer, args.seconds, args.connections)
+            result = fn(peer, args.seconds, args.connections)
         finally:
             peer.stop()
+        yield label, result
+
+
+def run_timed(name, fn, args) -> dict:
+    row = {}
+    for label, r in run_peers(fn, args, with_reference=False):
         row[label] = {"seconds": round(r.seconds, 3), "items": r.requests}
         print(f"{name:12s} {label:10s} {r.seconds:9.3f} s   items {r.requests}", flush=True)
     if "moto" in row and row["iamd"]["seconds"]:
@@ -126,17 +134,7 @@ def main(argv=None):
             continue
         fn, with_ref = SCENARIOS[name]
         row = {}
-        starters = [("iamd", lambda: peers.start_iamd(args.database_url, not args.no_access_log))]
-        if not args.skip_moto:
-            starters.append(("moto", peers.start_moto))
-        if with_ref:
-            starters.append(("reference", peers.start_reference))
-        for label, start in starters:
-            peer = start()
-            try:
-                r = fn(peer, args.seconds, args.connections)
-            finally:
-                peer.stop()
+        for label, r in run_peers(fn, args, with_ref):
             row[label] = {"rps": round(r.rps, 1), "p50_ms": round(r.percentile(0.5), 2),
                           "p99_ms": round(r.percentile(0.99), 2), "requests": r.requests, "errors": r.errors}
             print(f"{name:12s} {label:10s} {r.rps:9.1f} req/s  p50 {r.percentile(0.5):7.2f} ms  "

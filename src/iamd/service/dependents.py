@@ -20,12 +20,9 @@ def blocks_delete(entity_type: str, phrase: str):
     return register
 
 
-def dependents(ctx, entity_type: str, row) -> list[str]:
-    """The phrases of everything that still blocks deleting the entity, in registration order."""
-    return [phrase for held, phrase in _CHECKS.get(entity_type, ()) if held(ctx, row)]
-
-
 def ensure_deletable(ctx, entity_type: str, row) -> None:
-    blocking = dependents(ctx, entity_type, row)
-    if blocking:
-        raise delete_conflict(f"Cannot delete entity, must {blocking[0]} first.")
+    """Raise DeleteConflict for the first family (in registration order) that still holds
+    something of the entity; the later checks' queries are not run."""
+    for held, phrase in _CHECKS.get(entity_type, ()):
+        if held(ctx, row):
+            raise delete_conflict(f"Cannot delete entity, must {phrase} first.")

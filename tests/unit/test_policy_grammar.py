@@ -80,8 +80,9 @@ def test_version_rules():
     # Inline policies accept the old version and no version at all.
     check_document(doc(ALLOW_ALL, version=None), "identity")
     check_document(doc(ALLOW_ALL, version="2008-10-17"), "identity")
-    assert rejects(doc(ALLOW_ALL, version="2020-01-01")) == \
-        "Policy document must be version 2012-10-17 or greater."
+    # A Version that is neither is a syntax error, for every kind.
+    assert rejects(doc(ALLOW_ALL, version="2020-01-01")) == "Syntax errors in policy."
+    assert rejects(doc(ALLOW_ALL, version="2013-10-17"), "managed") == "Syntax errors in policy."
 
 
 def test_effect_case_is_legacy_failure():
@@ -127,10 +128,16 @@ def test_action_wildcards_and_case_accepted():
 
 @pytest.mark.parametrize("resource,message", [
     ("bucket", 'Resource bucket must be in ARN format or "*".'),
-    ("arn:aws:s3", 'Resource arn:aws:s3 must be in ARN format or "*".'),
+    ("", 'Resource  must be in ARN format or "*".'),
+    ("a:b", 'Partition "b" is not valid for resource "arn:b:*:*:*:*".'),
+    ("a:b:", 'Partition "b" is not valid for resource "arn:b:*:*:*:*".'),
+    ("a:b::", 'Partition "b" is not valid for resource "arn:b:::*:*".'),
+    ("a:b:c", 'Partition "b" is not valid for resource "arn:b:c:*:*:*".'),
+    ("aws:s3:::x", 'Partition "s3" is not valid for resource "arn:s3:::x:*".'),
+    ("a:b:c:d:e:f:g", 'Partition "b" is not valid for resource "arn:b:c:d:e:f:g".'),
+    ("arn:aws", "Resource vendor must be fully qualified and cannot contain regexes."),
     ("arn:foo:s3:::b", 'Partition "foo" is not valid for resource "arn:foo:s3:::b".'),
     ("arn:aws:*:::b", "Resource vendor must be fully qualified and cannot contain regexes."),
-    ("arn:aws::::b", "Resource vendor must be fully qualified and cannot contain regexes."),
     ("arn:aws:iam:us-east-1:123456789012:user/x",
      "IAM resource arn:aws:iam:us-east-1:123456789012:user/x cannot contain region information."),
     ("arn:aws:iam::123456789012:thing/x",
@@ -142,9 +149,53 @@ def test_resource_format(resource, message):
     assert rejects(doc({**ALLOW_ALL, "Resource": resource})) == message
 
 
-def test_condition_key_needs_vendor():
-    st = {**ALLOW_ALL, "Condition": {"StringEquals": {"username": "a"}}}
-    assert rejects(doc(st)) == \
+def test_condition_key_needs_no_vendor():
+    check_document(doc({**ALLOW_ALL, "Condition": {"StringEquals": {"a": "b"}}}), "managed")
+
+
+@pytest.mark.parametrize("resource", ["arn:aws:x", "arn:aws:s3", "arn:aws:x:y",
+                                      "arn:aws:iam:::user/x", "arn:aws:ec2:us-east-1::x"])
+def test_short_arns_accepted(resource):
+    check_document(doc({**ALLOW_ALL, "Resource": resource}), "managed")
+
+
+@pytest.mark.parametrize("resource", ["arn:aws:s3::x", "arn:aws::x", "arn:aws::::x",
+                                      "arn:aws::::::x"])
+def test_empty_fields_fail_legacy_parsing_before_missing_actions(resource):
+    assert rejects(doc({"Effect": "Allow", "Resource": resource})) == "The policy failed legacy parsing"
+    assert rejects(doc({"Effect": "Allow", "NotResource": [resource, "*"]})) == \
+        "The policy failed legacy parsing"
+
+
+def test_a_format_fault_hides_the_legacy_failure():
+    # The old parser judged no resource once one was malformed; the format fault is
+    # reported after the missing actions, the first in sorted order.
+    st = {"Effect": "Allow", "Action": "s3:Get", "Resource": ["arn:aws::x", "zz", "b"]}
+    assert rejects(doc(st)) == 'Resource b must be in ARN format or "*".'
+    assert rejects(doc({**st, "Action": []})) == "Policy statement must contain actions."
+
+
+@pytest.mark.parametrize("value", ["01T", "2019", "-292275054", "2019-07-01T13:20:15.593194+23",
+                                   "2016-12-13t2:00:00.593194+23", "2019-07-01T13:20Z",
+                                   "2019-07-01T13:20:15-05:00", "9223372036854775807", 0])
+def test_lenient_dates_accepted(value):
+    check_document(doc({**ALLOW_ALL, "Condition": {"DateLessThan": {"aws:CurrentTime": value}}}),
+                   "managed")
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "234-13", "2016-12-13t2:00:00.593194+1",
+                                   "2016-12-13t2:00:00.1999999999+10:59", "1.5", "", "2019-01-01T24",
+                                   "2019-01-01-01", "\u0661"])
+def test_bad_dates_fail_legacy_parsing(value):
+    st = {**ALLOW_ALL, "Condition": {"DateLessThan": {"aws:CurrentTime": value}}}
+    assert rejects(doc(st)) == "The policy failed legacy parsing"
+
+
+def test_empty_action_needs_a_vendor():
+    assert rejects(doc({**ALLOW_ALL, "Action": ""})) == \
+        "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+    # Actions are judged before resources are required.
+    assert rejects(doc({"Effect": "Allow", "Action": "invalid"})) == \
         "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
 
 

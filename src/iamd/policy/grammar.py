@@ -5,15 +5,18 @@
 the size AWS counts against its quotas. Pure functions, no I/O: checks that need the
 store (does a principal ARN exist?) belong to the caller.
 
-The checks run in the order AWS (and moto, which copies its texts) reports them, so a
-document with several faults gets the same first message: syntax, version, legacy
-parsing (Effect, ARN shapes, dates), Sid uniqueness, actions present, resources present,
-resource formats, action prefixes, then what is specific to the kind.
+The checks run in the order AWS reports them, so a document with several faults gets the
+same first message: syntax (Version among the known ones), version (managed policies),
+legacy parsing (Effect, dates, the shape of resource ARNs that are otherwise well formed),
+Sid uniqueness, actions present, resource formats, action prefixes, then what is specific
+to the kind (principals, resources present, trust rules). AWS's parser is lenient where
+its old one was: `arn:aws:x` is a resource, condition keys need no vendor, and a date is
+any prefix of an ISO 8601 timestamp (`01T`); tests/e2e/test_policy_documents.py holds the
+answers recorded against AWS.
 """
 
 import json
 import re
-from datetime import datetime
 
 from ..protocol.errors import AWSError
 
@@ -80,8 +83,15 @@ _ALLOWED_CHARS = re.compile(r"[\t\n\r\u0020-\u00ff]*")
 _ACCOUNT = re.compile(r"\d{12}")
 # Java's \s: what AWS strips before measuring a document.
 _WHITESPACE = frozenset(" \t\n\r\x0b\x0c")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
 _EPOCH = re.compile(r"-?\d+(\.\d+)?")
+# A date as the old parser read it (lower-cased): a year with optional month and day, then
+# after `t` optional hours, minutes, seconds with a fraction, and a zone. Fields are ranged
+# in `_is_date`; a Java long bounds epoch seconds and the years of its calendar.
+_ISO_DATE = re.compile(r"(-?[0-9]+)(?:-([0-9]+)(?:-([0-9]+))?)?"
+                       r"(?:t(?:([0-9]+)(?::([0-9]+)(?::([0-9]+)(?:\.([0-9]+))?)?)?"
+                       r"(?:z|[+-]([0-9]{2})(?::([0-9]{2}))?)?)?)?", re.ASCII)
+_MAX_LONG = (1 << 63) - 1
+_MIN_YEAR, _MAX_YEAR = -292275054, 292278993
 
 
 def malformed(message: str) -> AWSError:
@@ -103,31 +113,26 @@ def check_document(text: str, kind: str) -> dict:
     doc = _parse(text)
     statements = _check_syntax(doc)
     _check_version(doc, kind)
-    for st in statements:
-        _check_legacy(st)
+    resource_fault = _check_legacy(statements)
     sids = [st["Sid"] for st in statements if st.get("Sid")]
     if len(sids) != len(set(sids)):
         raise malformed(SID_UNIQUE)
     for st in statements:
-        if not st.get("Action", st.get("NotAction")):
+        if not _present(st, "Action", "NotAction"):
             raise malformed(NO_ACTIONS)
+    if resource_fault is not None:
+        raise malformed(resource_fault)
+    for st in statements:
+        for action in _strings(st.get("Action", st.get("NotAction"))):
+            _check_action(action)
     if kind == "trust":
         _check_trust(statements)
     else:
         _check_principals(statements, kind)
         if kind != "resource":
             for st in statements:
-                if not st.get("Resource", st.get("NotResource")):
+                if not _present(st, "Resource", "NotResource"):
                     raise malformed(NO_RESOURCES)
-    for st in statements:
-        for resource in _strings(st.get("Resource", st.get("NotResource"))):
-            _check_resource(resource)
-    for st in statements:
-        for action in _strings(st.get("Action", st.get("NotAction"))):
-            _check_action(action)
-        for keys in (st.get("Condition") or {}).values():
-            for key in keys:
-                _check_condition_key(key)
     return doc
 
 
@@ -172,10 +177,17 @@ def _strings(value) -> list:
     return [value] if isinstance(value, str) else value
 
 
+def _present(st: dict, key: str, not_key: str) -> bool:
+    """The element is there: an empty string counts (its format is judged later), an
+    empty list does not."""
+    value = st.get(key, st.get(not_key))
+    return value is not None and value != []
+
+
 def _check_syntax(doc: dict) -> list:
     if set(doc) - {"Version", "Id", "Statement"} or "Statement" not in doc:
         raise malformed(SYNTAX)
-    if "Version" in doc and not isinstance(doc["Version"], str):
+    if "Version" in doc and doc["Version"] not in VERSIONS:
         raise malformed(SYNTAX)
     if "Id" in doc and not isinstance(doc["Id"], str):
         raise malformed(SYNTAX)
@@ -260,50 +272,87 @@ def _known_operator(operator: str) -> bool:
 
 
 def _check_version(doc: dict, kind: str) -> None:
-    version = doc.get("Version")
-    if kind == "managed":
-        if version != "2012-10-17":
-            raise malformed(VERSION)
-    elif version is not None and version not in VERSIONS:
+    # An unknown Version is a syntax error already; a managed policy needs the current one.
+    if kind == "managed" and doc.get("Version") != "2012-10-17":
         raise malformed(VERSION)
 
 
 # --- legacy parsing: values whose shape the old parser already refused ---------------------
 
-def _check_legacy(st: dict) -> None:
-    if st["Effect"] not in ("Allow", "Deny"):
-        raise malformed(LEGACY)
-    if "Sid" in st and _SID.fullmatch(st["Sid"]) is None:
-        raise malformed(SID_CHARS)
-    for operator, block in (st.get("Condition") or {}).items():
-        base, _ = _split_operator(operator)
-        if base.startswith("Date"):
+def _check_legacy(statements: list) -> str | None:
+    """Raise LEGACY for what the old parser refused; return the first resource format fault,
+    which AWS reports later (after Sid uniqueness and missing actions).
+
+    The old parser judged a statement's resources only while no resource had a format
+    fault: a malformed ARN elsewhere hides the legacy failure of a well-formed one.
+    """
+    fault = None
+    for st in statements:
+        if st["Effect"] not in ("Allow", "Deny"):
+            raise malformed(LEGACY)
+        if "Sid" in st and _SID.fullmatch(st["Sid"]) is None:
+            raise malformed(SID_CHARS)
+        for operator, block in (st.get("Condition") or {}).items():
+            base, _ = _split_operator(operator)
+            if base.startswith("Date"):
+                check = _is_date
+            elif base.startswith("Numeric"):
+                check = _is_number
+            else:
+                continue
             for value in block.values():
                 for v in value if isinstance(value, list) else [value]:
-                    if not _is_date(v):
+                    if not check(v):
                         raise malformed(LEGACY)
-        elif base.startswith("Numeric"):
-            for value in block.values():
-                for v in value if isinstance(value, list) else [value]:
-                    if isinstance(v, bool) or not (isinstance(v, (int, float))
-                                                   or _EPOCH.fullmatch(str(v))):
-                        raise malformed(LEGACY)
+    for st in statements:
+        resources = _strings(st.get("Resource", st.get("NotResource")))
+        # Within a statement the old parser met the resources in sorted order.
+        faults = [f for f in map(_resource_fault, sorted(resources)) if f is not None]
+        if fault is None and faults:
+            fault = faults[0]
+        if fault is None and not all(map(_legacy_resource_ok, resources)):
+            raise malformed(LEGACY)
+    return fault
+
+
+def _legacy_resource_ok(resource: str) -> bool:
+    """Six fields, or fewer with none of them empty; and a service either way."""
+    if resource == "*":
+        return True
+    if resource.count(":") < 5 and "::" in resource:
+        return False
+    return resource.split(":")[2] != ""
+
+
+def _is_number(v) -> bool:
+    if isinstance(v, bool):
+        return False
+    return isinstance(v, (int, float)) or _EPOCH.fullmatch(str(v)) is not None
 
 
 def _is_date(v) -> bool:
+    """Epoch seconds that fit a Java long, or an ISO 8601 timestamp cut anywhere after
+    its year: `2019`, `01T`, `2019-07-01T13:20`, `2019-07-01T13:20:15.593194+23`."""
     if isinstance(v, bool):
         return False
     if isinstance(v, (int, float)):
-        return True
-    if _EPOCH.fullmatch(v):
-        return True
-    if _DATE.fullmatch(v) is None:
+        return 0 <= v <= _MAX_LONG
+    text = v.lower()
+    if "t" not in text and "-" not in text:
+        return text.isascii() and text.isdigit() and int(text) <= _MAX_LONG
+    m = _ISO_DATE.fullmatch(text)
+    if m is None:
         return False
-    try:
-        datetime.fromisoformat(v.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+    year, month, day, hour, minute, second, fraction, zh, zm = m.groups()
+    return (_MIN_YEAR <= int(year) <= _MAX_YEAR
+            and _within(month, 1, 12) and _within(day, 1, 31)
+            and _within(hour, 0, 23) and _within(minute, 0, 59) and _within(second, 0, 59)
+            and _within(fraction, 0, 999_999_999)
+            and _within(zh, 0, 23) and _within(zm, 0, 59))
+
+
+def _within(digits: str | None, lo: int, hi: int) -> bool:
+    return digits is None or lo <= int(digits) <= hi
 
 
 # --- principals and trust policies ---------------------------------------------------------
@@ -381,24 +430,33 @@ def _check_action(action: str) -> None:
         raise malformed(f"Vendor {vendor} is not valid")
 
 
-def _check_condition_key(key: str) -> None:
-    if ":" not in key:
-        raise malformed(VENDOR_MISSING)
+def _resource_fault(resource: str) -> str | None:
+    """The message for a resource that is not a well-formed ARN pattern, else None.
 
-
-def _check_resource(resource: str) -> None:
+    Fields are split one colon at a time, as AWS's parser does: an unknown partition is
+    reported with the ARN rebuilt from the fields that follow it, a missing one shown as
+    `*` (`a:b:c` -> `arn:b:c:*:*:*`).
+    """
     if resource == "*":
-        return
-    parts = resource.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn":
-        raise malformed(f'Resource {resource} must be in ARN format or "*".')
-    _, partition, service, region, account, rest = parts
+        return None
+    if ":" not in resource:
+        return f'Resource {resource} must be in ARN format or "*".'
+    partition, colon, rest = resource.partition(":")[2].partition(":")
     if partition not in PARTITIONS and partition != "*":
-        raise malformed(f'Partition "{partition}" is not valid for resource "{resource}".')
-    if not service or "*" in service or "?" in service:
-        raise malformed("Resource vendor must be fully qualified and cannot contain regexes.")
+        fields = rest.split(":")
+        shown = [fields[0] if fields[0] or len(fields) > 1 else "*",
+                 fields[1] if len(fields) > 1 else "*",
+                 fields[2] if len(fields) > 2 else "*",
+                 ":".join(fields[3:]) if len(fields) > 3 else "*"]
+        return f'Partition "{partition}" is not valid for resource "arn:{partition}:{":".join(shown)}".'
+    if not colon or "*" in rest.partition(":")[0] or "?" in rest.partition(":")[0]:
+        return "Resource vendor must be fully qualified and cannot contain regexes."
+    service, _, rest = rest.partition(":")
+    region, _, rest = rest.partition(":")
+    account, _, path = rest.partition(":")
     if service in REGIONLESS and region and (service == "iam" or not account):
-        raise malformed(REGIONLESS[service].format(r=resource))
-    if service == "iam" and rest != "*" and not rest.startswith(IAM_RESOURCE_PREFIXES + IAM_RESOURCE_EXTRA):
-        raise malformed('IAM resource path must either be "*" or start with '
-                        + ", ".join(IAM_RESOURCE_PREFIXES) + ".")
+        return REGIONLESS[service].format(r=resource)
+    if service == "iam" and path != "*" and not path.startswith(IAM_RESOURCE_PREFIXES + IAM_RESOURCE_EXTRA):
+        return ('IAM resource path must either be "*" or start with '
+                + ", ".join(IAM_RESOURCE_PREFIXES) + ".")
+    return None

@@ -190,7 +190,7 @@ def test_invalid_marker(iam):
     for bad in ("not-a-marker", "WzEsMiwzXQ=="):  # the second: base64 of [1,2,3]
         with pytest.raises(ClientError) as e:
             iam.get_account_authorization_details(Marker=bad)
-        assert e.value.response["Error"]["Code"] == "InvalidInput"
+        assert e.value.response["Error"]["Code"] == "ValidationError"
         assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 

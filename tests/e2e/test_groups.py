@@ -42,7 +42,7 @@ def test_list_groups_paging_and_path_prefix(iam, name):
     assert all(g["Path"] == prefix + "sub/" for g in seen)
     with pytest.raises(ClientError) as e:
         iam.list_groups(Marker="not-a-marker")
-    assert error(e)[0] == "InvalidInput"
+    assert error(e)[0] == "ValidationError"
 
 
 def test_update_group_rename_and_move_keeps_members(iam, name, server):

@@ -35,7 +35,7 @@ def test_duplicate_path_and_name(iam, name):
     iam.create_virtual_mfa_device(VirtualMFADeviceName=n)
     with pytest.raises(ClientError) as e:
         iam.create_virtual_mfa_device(VirtualMFADeviceName=n)
-    assert error(e) == ("EntityAlreadyExists", "MFADevice entity at the same path and name already exists.", 409)
+    assert error(e) == ("EntityAlreadyExists", "MFA device already exists.", 409)
     iam.create_virtual_mfa_device(VirtualMFADeviceName=n, Path="/other/")
 
 

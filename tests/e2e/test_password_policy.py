@@ -39,7 +39,8 @@ def test_seed_resource_path_with_no_arguments(own_server, iam):
     assert policy.require_symbols is False and policy.require_numbers is False
     assert policy.require_uppercase_characters is False and policy.require_lowercase_characters is False
     assert policy.allow_users_to_change_password is False
-    assert policy.expire_passwords is False and policy.hard_expiry is False
+    # AWS leaves HardExpiry out of the default policy (recorded against AWS).
+    assert policy.expire_passwords is False and policy.hard_expiry is None
     assert policy.max_password_age is None and policy.password_reuse_prevention is None
     policy.delete()
     with pytest.raises(ClientError) as e:
@@ -66,7 +67,7 @@ def test_update_replaces_the_whole_policy(iam):
     assert iam.get_account_password_policy()["PasswordPolicy"] == {
         "MinimumPasswordLength": 6, "RequireSymbols": False, "RequireNumbers": True,
         "RequireUppercaseCharacters": False, "RequireLowercaseCharacters": False,
-        "AllowUsersToChangePassword": False, "ExpirePasswords": False, "HardExpiry": False}
+        "AllowUsersToChangePassword": False, "ExpirePasswords": False}
 
 
 def test_range_edges_are_accepted(iam):

@@ -2,7 +2,7 @@
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import client_of, code
+from helpers import client_of, code, message
 
 
 def test_create_get_delete(iam, name, server):
@@ -109,15 +109,16 @@ def test_get_user_without_name_is_the_caller(iam, server, name):
 
 
 @pytest.mark.parametrize("forged", ["WzFd", "bm90LWpzb24", "WyJhIiwiYiJd", "e30", "!!!"])
-def test_forged_marker_is_invalid_input(iam, forged):
-    """A marker is opaque: anything iamd did not issue is InvalidInput, never a 500."""
+def test_forged_marker_is_a_validation_error(iam, forged):
+    """A marker is opaque: anything iamd did not issue is AWS's ValidationError (recorded
+    against AWS), never a 500."""
     with pytest.raises(ClientError) as e:
         iam.list_users(Marker=forged)
-    assert code(e) == "InvalidInput"
+    assert (code(e), message(e)) == ("ValidationError", "Invalid Marker.")
 
 
 @pytest.mark.parametrize("forged", ["abc", "-1", " 1", "1.5"])
-def test_forged_offset_marker_is_invalid_input(iam, name, forged):
+def test_forged_offset_marker_is_a_validation_error(iam, name, forged):
     """Lists short enough to be paged by offset (keys, tags) refuse a marker they did not issue too."""
     n = name("om")
     iam.create_user(UserName=n, Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}])
@@ -130,4 +131,4 @@ def test_forged_offset_marker_is_invalid_input(iam, name, forged):
         assert first["IsTruncated"] and not rest["IsTruncated"] and sorted(got) == sorted(want)
         with pytest.raises(ClientError) as e:
             call(UserName=n, Marker=forged)
-        assert code(e) == "InvalidInput"
+        assert (code(e), message(e)) == ("ValidationError", "Invalid Marker.")

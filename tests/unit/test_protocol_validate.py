@@ -67,45 +67,59 @@ def test_java_d_is_ascii():
 
 
 def test_several_errors_are_counted_and_joined():
-    message = errors_for("CreateUser", UserName="ü" * 65, Path="nope")
+    message = errors_for("CreateUser", UserName="ü" * 65, PermissionsBoundary="short")
     assert message.startswith("3 validation errors detected: ")
     assert message.count("; ") == 2
 
 
-def test_missing_required_member():
-    assert errors_for("GetUserPolicy", UserName="u") == (
-        "1 validation error detected: Value null at 'policyName' failed to satisfy constraint: "
-        "Member must not be null")
+PATH_INVALID = ("The specified value for path is invalid. It must begin and end with / and contain "
+                "only alphanumeric characters and/or / characters.")
 
 
-def test_none_items_do_not_crash_the_validator():
-    assert errors_for("UntagUser", UserName="u", TagKeys=[None, "k"]) is None
+def test_an_invalid_path_has_the_services_message_once_the_model_holds():
+    for path in ("nope", "/a b/", "a/"):
+        assert errors_for("CreateUser", UserName="u", Path=path) == PATH_INVALID
+        assert errors_for("UpdateUser", UserName="u", NewPath=path) == PATH_INVALID
+    # Coral's constraints come first: the name, then the path's length.
+    assert errors_for("CreateUser", UserName="ü", Path="nope").startswith("1 validation error detected: ")
+    assert errors_for("CreateUser", UserName="u", Path="/" + "a" * 512 + "/") == (
+        "1 validation error detected: Value '/" + "a" * 512 + "/' at 'path' failed to satisfy "
+        "constraint: Member must have length less than or equal to 512")
 
 
-def test_translate_keeps_plain_syntax_and_rewrites_classes():
-    assert translate(r"[\w+=,.@-]+") == "[a-zA-Z0-9_+=,.@-]+"
-    assert translate(r"\d{12}") == "[0-9]{12}"
-    assert translate(r"\s") == "[ \\t\\n\\x0b\\f\\r]"
-    assert translate(r"\W") == "[^a-zA-Z0-9_]"
-    assert translate(r"^o-[a-z0-9]{10,32}$") == "^o-[a-z0-9]{10,32}$"
-    assert re.fullmatch(translate(r"\p{Lu}+"), "ÄB") and not re.fullmatch(translate(r"\p{Lu}+"), "äb")
-    assert re.fullmatch(translate(r"\P{L}+"), "12 ") and not re.fullmatch(translate(r"\P{L}+"), "a")
-    assert re.fullmatch(translate(r"[\pL]+"), "ab")
+def test_a_whole_list_is_not_echoed():
+    tags = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
+    assert errors_for("TagUser", UserName="u", Tags=tags) == (
+        "1 validation error detected: Value at 'tags' failed to satisfy constraint: "
+        "Member must have length less than or equal to 50")
 
 
-def test_category_ranges_match_unicodedata():
-    import unicodedata
-    rx = re.compile(f"[{category_ranges('N')}]")
-    for ch in "0٣Ⅻ½²":
-        assert rx.fullmatch(ch) and unicodedata.category(ch)[0] == "N"
-    assert rx.fullmatch("a") is None
-    with pytest.raises(ValueError):
-        category_ranges("Nope")
+def _sensitive_members():
+    """(operation, member, shape) for every input member the models mark sensitive."""
+    found = []
+    for op in catalog().by_name.values():
+        shape = op.input_shape
+        for member, sub in (shape.members.items() if shape is not None else ()):
+            if sub.metadata.get("sensitive"):
+                found.append((op.name, member, sub))
+    return found
 
 
-def test_nul_is_refused_even_without_a_pattern():
-    message = errors_for("CreatePolicy", PolicyName="p", PolicyDocument="{}", Description="a\x00b")
-    assert message == ("1 validation error detected: Value 'a\x00b' at 'description' failed to satisfy "
-                       "constraint: Member must not contain the NUL character")
-    # With a pattern, the pattern speaks (once).
-    assert errors_for("GetUser", UserName="a\x00").count("failed to satisfy") == 1
+def test_the_models_have_sensitive_members():
+    assert {(o, m) for o, m, _ in _sensitive_members()} >= {
+        ("CreateLoginProfile", "Password"), ("UpdateLoginProfile", "Password"),
+        ("ChangePassword", "OldPassword"), ("ChangePassword", "NewPassword"),
+        ("UploadServerCertificate", "PrivateKey")}
+
+
+@pytest.mark.parametrize("op,member,shape", _sensitive_members(),
+                         ids=[f"{o}.{m}" for o, m, _ in _sensitive_members()])
+def test_sensitive_values_are_never_echoed(op, member, shape):
+    secret = "SeCrEt-" + "x" * shape.metadata.get("max", 64)  # too long, where there is a limit
+    # NUL is refused even without a pattern; U+0001 by the patterns; the length by limits.
+    values = [secret + "\x00"] + [secret + "\x01"] * ("pattern" in shape.metadata) \
+        + [secret] * ("max" in shape.metadata)
+    for value in values:
+        message = errors_for(op, **{member: value})
+        assert f"Value at '{member[0].lower() + member[1:]}' failed to satisfy constraint" in message
+        assert "SeCrEt" not in message

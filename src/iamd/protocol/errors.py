@@ -41,6 +41,13 @@ class AWSError(Exception):
         return f"AWSError({self.code!r}, {self.message!r})"
 
 
+def value_at(value, path: str, shown: bool = True) -> str:
+    """The subject of a constraint message: `Value 'x' at 'path'`, or `Value at 'path'`
+    where AWS leaves the value out: a member the model marks sensitive (passwords, private
+    keys, tokens: never repeated in a message or a log line) and a whole list."""
+    return f"Value '{value}' at '{path}'" if shown else f"Value at '{path}'"
+
+
 def no_such_entity(message: str) -> AWSError:
     return AWSError("NoSuchEntity", message)
 

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from botocore.model import Shape
 
-from .errors import AWSError
+from .errors import AWSError, value_at
 
 # Parameters that carry transport or authentication, never operation input.
 RESERVED = frozenset({"Action", "Version", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
@@ -126,7 +126,7 @@ class _Walker:
                 if own is None:
                     return None
                 if own != "":
-                    return self.bad(own, path, f"Member must be a {t}")
+                    return self.bad(shape, own, path, f"Member must be a {t}")
             if t == "structure":
                 result = self.structure(shape, children, path, depth + 1)
             elif t == "list":
@@ -200,30 +200,31 @@ class _Walker:
                 lo, hi = _INT_RANGE[t]
                 if lo <= value <= hi:
                     return value
-            return self.bad(raw, path, "Member must be a number")
+            return self.bad(shape, raw, path, "Member must be a number")
         if t == "float" or t == "double":
             if _FLOAT.fullmatch(raw):
                 value = float(raw)
                 if math.isfinite(value):
                     return value
-            return self.bad(raw, path, "Member must be a number")
+            return self.bad(shape, raw, path, "Member must be a number")
         if t == "boolean":
             low = raw.lower()
             if low == "true" or low == "false":
                 return low == "true"
-            return self.bad(raw, path, "Member must be a boolean")
+            return self.bad(shape, raw, path, "Member must be a boolean")
         if t == "timestamp":
             value = parse_timestamp(raw)
-            return self.bad(raw, path, "Member must be a timestamp") if value is None else value
+            return self.bad(shape, raw, path, "Member must be a timestamp") if value is None else value
         if t == "blob":
             try:
                 return base64.b64decode(raw, validate=True)
             except (binascii.Error, ValueError):
-                return self.bad(raw, path, "Member must be base64-encoded binary data")
+                return self.bad(shape, raw, path, "Member must be base64-encoded binary data")
         return raw
 
-    def bad(self, raw: str, path: str, why: str):
-        self.errors.append(f"Value '{raw}' at '{path}' failed to satisfy constraint: {why}")
+    def bad(self, shape: Shape, raw: str, path: str, why: str):
+        subject = value_at(raw, path, shown=not shape.metadata.get("sensitive"))
+        self.errors.append(f"{subject} failed to satisfy constraint: {why}")
         return None
 
 

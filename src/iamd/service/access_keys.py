@@ -28,7 +28,7 @@ def _key_of(ctx, p):
     user_id, name = _owner(ctx, p)
     row = AccessKeyRepo(ctx.tx, ctx.account_id).get(p["AccessKeyId"])
     if row is None or row.user_id != user_id:
-        raise no_such_entity(f"The Access Key with id {p['AccessKeyId']} cannot be found")
+        raise no_such_entity(f"The Access Key with id {p['AccessKeyId']} cannot be found.")
     return row
 
 
@@ -71,7 +71,7 @@ def delete_access_key(ctx, p):
 def get_access_key_last_used(ctx, p):
     row = AccessKeyRepo(ctx.tx, ctx.account_id).get(p["AccessKeyId"])
     if row is None:
-        raise no_such_entity(f"The Access Key with id {p['AccessKeyId']} cannot be found")
+        raise no_such_entity(f"The Access Key with id {p['AccessKeyId']} cannot be found.")
     name = ctx.account_id
     if row.user_id:
         name = UserRepo(ctx.tx, ctx.account_id).get_by_id(row.user_id).name

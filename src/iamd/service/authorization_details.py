@@ -8,8 +8,7 @@ changes between calls. Each page costs a bounded number of queries: one per kind
 page's entities, then IN-lists over their ids for policies, groups, profiles and tags.
 """
 
-from ..protocol.errors import invalid_input
-from ..store.paging import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
+from ..store.paging import DEFAULT_MAX_ITEMS, decode_marker, encode_marker, invalid_marker
 from ..store.reports import (attached_policies_of, gaad_entities, group_names_of_users, inline_policies_of,
                              instance_profiles_of_roles, policy_usage, versions_of_policies)
 from ..store.tags import TagRepo
@@ -104,7 +103,7 @@ def _position(marker: str | None) -> tuple[int, list | None]:
     if not (isinstance(pos, list) and len(pos) == 3 and isinstance(pos[0], int)
             and 0 <= pos[0] < len(KINDS) and isinstance(pos[1], (int, float))
             and not isinstance(pos[1], bool) and isinstance(pos[2], str)):
-        raise invalid_input("Invalid Marker.")
+        raise invalid_marker()
     return pos[0], [float(pos[1]), pos[2]]
 
 

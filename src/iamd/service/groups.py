@@ -73,8 +73,9 @@ def delete_group(ctx, p):
 
 @operation("AddUserToGroup")
 def add_user_to_group(ctx, p):
-    group = require_group(ctx, p["GroupName"])
+    # The user is looked up first: with both missing, AWS reports the user.
     user = require_user(ctx, p["UserName"], lock=True)  # the user owns the GroupsPerUser quota
+    group = require_group(ctx, p["GroupName"])
     repo = GroupRepo(ctx.tx, ctx.account_id)
     if repo.is_member(group.group_id, user.user_id):
         return  # AWS accepts a repeated add without change
@@ -84,8 +85,8 @@ def add_user_to_group(ctx, p):
 
 @operation("RemoveUserFromGroup")
 def remove_user_from_group(ctx, p):
-    group = require_group(ctx, p["GroupName"])
     user = require_user(ctx, p["UserName"])
+    group = require_group(ctx, p["GroupName"])
     if not GroupRepo(ctx.tx, ctx.account_id).remove_member(group.group_id, user.user_id):
         # AWS's text is not documented; moto's wording, naming the entities as stored
         raise no_such_entity(f"User {user.name} not in group {group.name}")

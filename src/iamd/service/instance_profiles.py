@@ -21,7 +21,7 @@ def instance_profile_shape(ctx, row, role_rows: list, tags: list | None = None) 
     out = {"Path": row.path, "InstanceProfileName": row.name, "InstanceProfileId": row.profile_id,
            "Arn": arn(ctx.account_id, "instance-profile", row.path, row.name),
            "CreateDate": row.created_at, "Roles": [role_shape(ctx, r, full=False) for r in role_rows]}
-    if tags:
+    if tags is not None:
         out["Tags"] = tags
     return out
 
@@ -58,7 +58,7 @@ def get_instance_profile(ctx, p):
     row = require_instance_profile(ctx, p["InstanceProfileName"])
     roles = InstanceProfileRepo(ctx.tx, ctx.account_id).roles_of([row.profile_id])[row.profile_id]
     return {"InstanceProfile": instance_profile_shape(ctx, row, roles,
-                                                      tag_list(ctx, RESOURCE, row.profile_id) or None)}
+                                                      tag_list(ctx, RESOURCE, row.profile_id))}
 
 
 @operation("ListInstanceProfiles")

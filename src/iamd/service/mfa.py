@@ -101,7 +101,7 @@ def create_virtual_mfa_device(ctx, p):
     within_quota(ctx, "MFADevicesQuota", "MFADevices", repo.count() + 1)
     seed = pyotp.random_base32(SEED_LENGTH)
     if not repo.create(serial, name, path, ctx.app.box.encrypt(seed), ctx.now):
-        raise already_exists("MFADevice entity at the same path and name already exists.")
+        raise already_exists("MFA device already exists.")
     add_tags(ctx, "mfa", serial, tags)
     # The URI the model documents: otpauth://totp/<device name>@<account>?secret=<seed>
     uri = f"otpauth://totp/{quote(name, safe='')}@{ctx.account_id}?secret={seed}"

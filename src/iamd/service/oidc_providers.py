@@ -88,9 +88,9 @@ def create_open_id_connect_provider(ctx, p):
 @operation("GetOpenIDConnectProvider")
 def get_open_id_connect_provider(ctx, p):
     row = require_provider(ctx, p["OpenIDConnectProviderArn"])
-    return with_tags(ctx, TAG_TYPE, row.arn, {"Url": row.url, "ClientIDList": json.loads(row.client_ids),
-                                              "ThumbprintList": json.loads(row.thumbprints),
-                                              "CreateDate": row.created_at})
+    out = {"Url": row.url, "ClientIDList": json.loads(row.client_ids),
+           "ThumbprintList": json.loads(row.thumbprints), "CreateDate": row.created_at}
+    return with_tags(ctx, TAG_TYPE, row.arn, out, always=True)
 
 
 @operation("ListOpenIDConnectProviders")

@@ -48,8 +48,10 @@ def get_account_password_policy(ctx, p):
         "RequireLowercaseCharacters": policy.require_lowercase,
         "AllowUsersToChangePassword": policy.allow_users_to_change,
         "ExpirePasswords": bool(policy.max_age),
-        "HardExpiry": bool(policy.hard_expiry),
     }
+    # The default policy (an Update that left HardExpiry out) has no HardExpiry at all.
+    if policy.hard_expiry is not None:
+        out["HardExpiry"] = policy.hard_expiry
     if policy.max_age:
         out["MaxPasswordAge"] = policy.max_age
     if policy.reuse_prevention:

@@ -65,18 +65,21 @@ def policy_shape(row, attached: dict, boundaries: dict, full: bool = False,
            "PermissionsBoundaryUsageCount": boundaries.get(row.arn, 0),
            "IsAttachable": bool(row.attachable),
            "CreateDate": row.created_at, "UpdateDate": row.updated_at}
-    # ListPolicies leaves Description and Tags out; GetPolicy/CreatePolicy carry them.
+    # ListPolicies and CreatePolicy leave Description out; GetPolicy carries it.
     if full and row.description:
         out["Description"] = row.description
-    if tags:
+    if tags is not None:
         out["Tags"] = tags
     return out
 
 
-def full_policy(ctx, row) -> dict:
+def full_policy(ctx, row, created: bool = False) -> dict:
+    """GetPolicy's Policy (Tags always, an empty list when none), or CreatePolicy's
+    (no Description, Tags only when given)."""
     attached, boundaries = PolicyRepo(ctx.tx, ctx.account_id).usage([row])
     tags = tag_list(ctx, "policy", row.policy_id) if row.account_id else []
-    return policy_shape(row, attached, boundaries, full=True, tags=tags or None)
+    return policy_shape(row, attached, boundaries, full=not created,
+                        tags=(tags or None) if created else tags)
 
 
 @operation("CreatePolicy")
@@ -95,7 +98,7 @@ def create_policy(ctx, p):
                        p["PolicyDocument"], ctx.now):
         raise already_exists(f"A policy called {name} already exists. Duplicate names are not allowed.")
     add_tags(ctx, "policy", policy_id, tags)
-    return {"Policy": full_policy(ctx, repo.get_by_id(policy_id))}
+    return {"Policy": full_policy(ctx, repo.get_by_id(policy_id), created=True)}
 
 
 @operation("GetPolicy")

@@ -169,7 +169,7 @@ def get_saml_provider(ctx, p):
     keys = settings.get("keys") or []
     if keys:
         out["PrivateKeyList"] = [{"KeyId": k["id"], "Timestamp": k["created"]} for k in keys]
-    return with_tags(ctx, TAG_TYPE, row.arn, out)
+    return with_tags(ctx, TAG_TYPE, row.arn, out, always=True)
 
 
 @operation("UpdateSAMLProvider")

@@ -64,7 +64,7 @@ def get_server_certificate(ctx, p):
     out = {"ServerCertificateMetadata": metadata(ctx, row), "CertificateBody": row.body}
     if row.chain:
         out["CertificateChain"] = row.chain
-    return {"ServerCertificate": with_tags(ctx, TAG_TYPE, row.certificate_id, out)}
+    return {"ServerCertificate": with_tags(ctx, TAG_TYPE, row.certificate_id, out, always=True)}
 
 
 @operation("ListServerCertificates")

@@ -12,6 +12,13 @@ from .registry import operation
 
 MAX_TAGS = 50
 CASE_INSENSITIVE = frozenset({"user", "role"})
+# LimitExceeded when an entity would pass MAX_TAGS; AWS leaves the number out for some types.
+TOO_MANY = f"The number of tags has reached the maximum limit of {MAX_TAGS}."
+TOO_MANY_BY_TYPE = {"oidc-provider": "The number of tags has reached the maximum limit."}
+
+
+def too_many_tags(resource_type: str | None) -> AWSError:
+    return AWSError("LimitExceeded", TOO_MANY_BY_TYPE.get(resource_type, TOO_MANY))
 
 
 def normalize_key(resource_type: str, key: str) -> str:
@@ -32,7 +39,7 @@ def check_new_tags(tags: list[dict], resource_type: str | None = None) -> None:
                            if resource_type in CASE_INSENSITIVE else "Duplicate tag keys found.")
         seen.add(norm)
     if len(tags) > MAX_TAGS:
-        raise AWSError("LimitExceeded", f"The number of tags has reached the maximum limit of {MAX_TAGS}.")
+        raise too_many_tags(resource_type)
 
 
 def add_tags(ctx, resource_type: str, resource_id: str, tags: list[dict]) -> None:
@@ -41,7 +48,7 @@ def add_tags(ctx, resource_type: str, resource_id: str, tags: list[dict]) -> Non
     current = {normalize_key(resource_type, k): k for k, _ in repo.list(resource_type, resource_id)}
     new = {normalize_key(resource_type, t["Key"]) for t in tags}
     if len(set(current) | new) > MAX_TAGS:
-        raise AWSError("LimitExceeded", f"The number of tags has reached the maximum limit of {MAX_TAGS}.")
+        raise too_many_tags(resource_type)
     for t in tags:
         repo.put(resource_type, resource_id, normalize_key(resource_type, t["Key"]), t["Key"],
                  t.get("Value", ""))
@@ -56,11 +63,12 @@ def tag_list(ctx, resource_type: str, resource_id: str) -> list[dict]:
     return [{"Key": k, "Value": v} for k, v in TagRepo(ctx.tx, ctx.account_id).list(resource_type, resource_id)]
 
 
-def with_tags(ctx, resource_type: str, resource_id: str, out: dict) -> dict:
-    """`out` with the resource's Tags added, when it has any (outputs leave the member out
-    rather than send an empty list)."""
+def with_tags(ctx, resource_type: str, resource_id: str, out: dict, always: bool = False) -> dict:
+    """`out` with the resource's Tags added. Create outputs (and users, roles) leave the
+    member out when there are none; the Get outputs of policies, instance profiles, server
+    certificates and identity providers send an empty list (`always`), as AWS does."""
     tags = tag_list(ctx, resource_type, resource_id)
-    if tags:
+    if tags or always:
         out["Tags"] = tags
     return out
 

@@ -14,12 +14,13 @@ from .registry import operation
 from .tags import add_tags, check_new_tags, tag_operations
 
 
-def user_shape(ctx, row, tags: list | None = None) -> dict:
+def user_shape(ctx, row, tags: list | None = None, listed: bool = False) -> dict:
+    """A User; ListUsers (`listed`) leaves PermissionsBoundary out, as AWS does."""
     out = {"Path": row.path, "UserName": row.name, "UserId": row.user_id,
            "Arn": user_arn(ctx.account_id, row.path, row.name), "CreateDate": row.created_at}
     if row.password_last_used:
         out["PasswordLastUsed"] = row.password_last_used
-    if row.permissions_boundary:
+    if row.permissions_boundary and not listed:
         out["PermissionsBoundary"] = boundary_shape(row.permissions_boundary)
     if tags:
         out["Tags"] = tags
@@ -82,7 +83,7 @@ def get_user(ctx, p):
 @operation("ListUsers")
 def list_users(ctx, p):
     rows, marker = UserRepo(ctx.tx, ctx.account_id).list(p.get("PathPrefix"), p.get("Marker"), p.get("MaxItems"))
-    return listing([user_shape(ctx, r) for r in rows], marker, "Users")
+    return listing([user_shape(ctx, r, listed=True) for r in rows], marker, "Users")
 
 
 @operation("UpdateUser")

@@ -18,6 +18,11 @@ from ..protocol.errors import AWSError
 DEFAULT_MAX_ITEMS = 100
 
 
+def invalid_marker() -> AWSError:
+    """A marker iamd did not issue (AWS answers ValidationError, not InvalidInput)."""
+    return AWSError("ValidationError", "Invalid Marker.")
+
+
 def encode_marker(key) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
@@ -26,7 +31,7 @@ def decode_marker(marker: str):
     try:
         return json.loads(base64.urlsafe_b64decode(marker.encode()))
     except (ValueError, UnicodeDecodeError):
-        raise AWSError("InvalidInput", "Invalid Marker.") from None
+        raise invalid_marker() from None
 
 
 def _after(marker: str, cols) -> list:
@@ -34,7 +39,7 @@ def _after(marker: str, cols) -> list:
     refused here, not by the database."""
     after = decode_marker(marker)
     if not isinstance(after, list) or len(after) != len(cols):
-        raise AWSError("InvalidInput", "Invalid Marker.")
+        raise invalid_marker()
     for value, col in zip(after, cols):
         try:
             want = col.type.python_type
@@ -43,7 +48,7 @@ def _after(marker: str, cols) -> list:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) if want in (int, float) \
             else isinstance(value, want)
         if not ok:
-            raise AWSError("InvalidInput", "Invalid Marker.")
+            raise invalid_marker()
     return after
 
 
@@ -73,7 +78,7 @@ def offset_page(items: list, marker: str | None, max_items: int | None):
     start = 0
     if marker:
         if not (marker.isascii() and marker.isdigit()):
-            raise AWSError("InvalidInput", "Invalid Marker.")
+            raise invalid_marker()
         start = int(marker)
     end = start + (max_items or DEFAULT_MAX_ITEMS)
     return items[start:end], (str(end) if end < len(items) else None)

@@ -42,7 +42,8 @@ def get_policy(iam) -> dict | None:
 def policy_rows(policy: dict) -> list[tuple[str, str]]:
     rows = []
     for key, label in FIELDS:
-        value = policy.get(key)
+        # AWS leaves HardExpiry out until it is set: absent means no.
+        value = policy.get(key, False if key == "HardExpiry" else None)
         if key in ("MaxPasswordAge", "PasswordReusePrevention") and not value:
             value = "never" if key == "MaxPasswordAge" else "off"
         elif isinstance(value, bool):

@@ -6,6 +6,7 @@ everything else; at most 50 per entity; `aws:` is reserved.
 """
 
 from ..protocol.errors import AWSError
+from ..store.casefold import fold
 from ..store.paging import listing, offset_page
 from ..store.tags import TagRepo
 from .registry import operation
@@ -22,7 +23,9 @@ def too_many_tags(resource_type: str | None) -> AWSError:
 
 
 def normalize_key(resource_type: str, key: str) -> str:
-    return key.lower() if resource_type in CASE_INSENSITIVE else key
+    """The key as stored in `key_norm`: folded where keys are case-insensitive (never
+    longer than the key, so a 128-character key fits its column)."""
+    return fold(key) if resource_type in CASE_INSENSITIVE else key
 
 
 def check_new_tags(tags: list[dict], resource_type: str | None = None) -> None:

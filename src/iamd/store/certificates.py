@@ -8,6 +8,7 @@ from collections import defaultdict
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .casefold import fold
 from .paging import page
 from .schema.credentials import server_certificates, signing_certificates
 
@@ -26,7 +27,7 @@ class ServerCertificateRepo:
         try:
             with self.tx.conn.begin_nested():
                 self.tx.execute(insert(server_certificates).values(
-                    account_id=self.account_id, name_lower=values["name"].lower(), **values))
+                    account_id=self.account_id, name_lower=fold(values["name"]), **values))
         except IntegrityError:
             return False
         return True
@@ -34,7 +35,7 @@ class ServerCertificateRepo:
     def get(self, name: str):
         c = server_certificates.c
         return self.tx.execute(select(server_certificates).where(
-            c.account_id == self.account_id, c.name_lower == name.lower())).first()
+            c.account_id == self.account_id, c.name_lower == fold(name))).first()
 
     def count(self) -> int:
         c = server_certificates.c
@@ -51,7 +52,7 @@ class ServerCertificateRepo:
 
     def update(self, certificate_id: str, **values) -> bool:
         if "name" in values:
-            values["name_lower"] = values["name"].lower()
+            values["name_lower"] = fold(values["name"])
         try:
             with self.tx.conn.begin_nested():
                 self.tx.execute(update(server_certificates)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .casefold import fold
 from .paging import page
 from .schema.core import users
 from .schema.entities import group_members, groups
@@ -20,14 +21,14 @@ class GroupRepo:
             with self.tx.conn.begin_nested():
                 self.tx.execute(insert(groups).values(
                     group_id=group_id, account_id=self.account_id, name=name,
-                    name_lower=name.lower(), path=path, created_at=created_at))
+                    name_lower=fold(name), path=path, created_at=created_at))
         except IntegrityError:
             return False
         return True
 
     def get(self, name: str, lock: bool = False):
         stmt = select(groups).where(groups.c.account_id == self.account_id,
-                                    groups.c.name_lower == name.lower())
+                                    groups.c.name_lower == fold(name))
         if lock:
             stmt = self.tx.for_update(stmt)
         return self.tx.execute(stmt).first()
@@ -52,7 +53,7 @@ class GroupRepo:
     def update(self, group_id: str, **values) -> bool:
         """Rename and/or move; False when the new name is taken."""
         if "name" in values:
-            values["name_lower"] = values["name"].lower()
+            values["name_lower"] = fold(values["name"])
         try:
             with self.tx.conn.begin_nested():
                 self.tx.execute(update(groups).where(groups.c.group_id == group_id).values(**values))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from .casefold import fold
 from .paging import page
 from .schema.entities import instance_profile_roles, instance_profiles, roles
 
@@ -20,14 +21,14 @@ class InstanceProfileRepo:
             with self.tx.conn.begin_nested():
                 self.tx.execute(insert(instance_profiles).values(
                     profile_id=profile_id, account_id=self.account_id, name=name,
-                    name_lower=name.lower(), path=path, created_at=created_at))
+                    name_lower=fold(name), path=path, created_at=created_at))
         except IntegrityError:
             return False
         return True
 
     def get(self, name: str, lock: bool = False):
         c = instance_profiles.c
-        stmt = select(instance_profiles).where(c.account_id == self.account_id, c.name_lower == name.lower())
+        stmt = select(instance_profiles).where(c.account_id == self.account_id, c.name_lower == fold(name))
         if lock:
             stmt = self.tx.for_update(stmt)
         return self.tx.execute(stmt).first()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 
+from .casefold import fold
 from .paging import page
 from .schema.core import users
 from .schema.entities import roles
@@ -36,7 +37,7 @@ class PolicyRepo:
             with self.tx.conn.begin_nested():
                 self.tx.execute(insert(mp).values(
                     policy_id=policy_id, account_id=self.account_id, arn=arn, name=name,
-                    name_lower=name.lower(), path=path, description=description,
+                    name_lower=fold(name), path=path, description=description,
                     default_version="v1", next_version=2, created_at=now, updated_at=now,
                     attachable=True))
         except IntegrityError:

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..protocol.errors import AWSError
+from .casefold import fold
 from .schema.policies import managed_policies as mp
 from .schema.policies import policy_versions as pv
 
@@ -125,7 +126,7 @@ def load(tx, entries: list[dict]) -> dict:
 def _policy_row(e: dict) -> dict:
     number = int(e["DefaultVersionId"][1:].split(".", 1)[0])
     return {"policy_id": e["PolicyId"], "account_id": None, "arn": e["Arn"],
-            "name": e["PolicyName"], "name_lower": e["PolicyName"].lower(), "path": e["Path"],
+            "name": e["PolicyName"], "name_lower": fold(e["PolicyName"]), "path": e["Path"],
             "description": e.get("Description"), "default_version": e["DefaultVersionId"],
             "next_version": number + 1, "created_at": epoch(e["CreateDate"]),
             "updated_at": epoch(e["UpdateDate"]), "attachable": bool(e.get("IsAttachable", True))}

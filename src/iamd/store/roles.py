@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .casefold import fold
 from .paging import page
 from .schema.entities import roles, slr_deletions
 from .schema.policies import inline_policies, policy_attachments
@@ -20,14 +21,14 @@ class RoleRepo:
         try:
             with self.tx.conn.begin_nested():
                 self.tx.execute(insert(roles).values(
-                    account_id=self.account_id, name_lower=values["name"].lower(), **values))
+                    account_id=self.account_id, name_lower=fold(values["name"]), **values))
         except IntegrityError:
             return False
         return True
 
     def get(self, name: str, lock: bool = False):
         stmt = select(roles).where(roles.c.account_id == self.account_id,
-                                   roles.c.name_lower == name.lower())
+                                   roles.c.name_lower == fold(name))
         if lock:
             stmt = self.tx.for_update(stmt)
         return self.tx.execute(stmt).first()

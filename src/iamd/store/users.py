@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .casefold import fold
 from .fastq import Query
 from .paging import page_query
 from .schema.core import tags, users
@@ -39,7 +40,7 @@ class UserRepo:
             with self.tx.conn.begin_nested():
                 self.tx.execute(insert(users).values(
                     user_id=user_id, account_id=self.account_id, name=name,
-                    name_lower=name.lower(), path=path, created_at=created_at,
+                    name_lower=fold(name), path=path, created_at=created_at,
                     permissions_boundary=boundary))
         except IntegrityError:
             return False
@@ -47,11 +48,11 @@ class UserRepo:
 
     def get(self, name: str, lock: bool = False):
         q = _GET_LOCKED if lock and self.tx.dialect == "postgresql" else _GET
-        return q.one(self.tx, account_id=self.account_id, name_lower=name.lower())
+        return q.one(self.tx, account_id=self.account_id, name_lower=fold(name))
 
     def get_with_tags(self, name: str):
         """(row, [(key, value), ...]) of the named user, or (None, [])."""
-        rows = _GET_WITH_TAGS.all(self.tx, account_id=self.account_id, name_lower=name.lower())
+        rows = _GET_WITH_TAGS.all(self.tx, account_id=self.account_id, name_lower=fold(name))
         if not rows:
             return None, []
         return rows[0], [(r.tag_key, r.tag_value) for r in rows if r.tag_key is not None]
@@ -72,7 +73,7 @@ class UserRepo:
 
     def update(self, user_id: str, **values) -> bool:
         if "name" in values:
-            values["name_lower"] = values["name"].lower()
+            values["name_lower"] = fold(values["name"])
         try:
             with self.tx.conn.begin_nested():
                 self.tx.execute(update(users).where(users.c.user_id == user_id).values(**values))

@@ -40,8 +40,9 @@ access_keys = Table(
 )
 Index("ix_access_keys_user", access_keys.c.account_id, access_keys.c.user_id)
 
-# Tags of every taggable entity. `key_norm` is the key lowercased where AWS treats keys
-# case-insensitively (users, roles) and the key itself elsewhere; it carries uniqueness.
+# Tags of every taggable entity. `key_norm` is the key case-folded (`casefold.fold`, never
+# longer than the key) where AWS treats keys case-insensitively (users, roles) and the key
+# itself elsewhere; it carries uniqueness.
 tags = Table(
     "tags", metadata,
     Column("resource_type", String(32), primary_key=True),

@@ -55,6 +55,8 @@ def _sqlite_url(data_dir: Path) -> str:
 
 
 class Store:
+    # Engines hide bound parameters from their exceptions: a failed statement is logged
+    # with its traceback, and its parameters can hold password hashes and sealed secrets.
     def __init__(self, url: str | None, data_dir: Path):
         self.url = url or _sqlite_url(Path(data_dir))
         if self.url.startswith("postgresql://"):
@@ -63,14 +65,14 @@ class Store:
             self.engine = self._sqlite_engine(self.url)
         else:
             self.engine = create_engine(self.url, pool_size=8, max_overflow=8, pool_pre_ping=True,
-                                        isolation_level="READ COMMITTED")
+                                        isolation_level="READ COMMITTED", hide_parameters=True)
         self.dialect = self.engine.dialect.name
         self._local = threading.local()
 
     @staticmethod
     def _sqlite_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=4, max_overflow=8)
+                               pool_size=4, max_overflow=8, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn, _record):

@@ -123,3 +123,42 @@ def test_sensitive_values_are_never_echoed(op, member, shape):
         message = errors_for(op, **{member: value})
         assert f"Value at '{member[0].lower() + member[1:]}' failed to satisfy constraint" in message
         assert "SeCrEt" not in message
+
+
+def test_missing_required_member():
+    assert errors_for("GetUserPolicy", UserName="u") == (
+        "1 validation error detected: Value null at 'policyName' failed to satisfy constraint: "
+        "Member must not be null")
+
+
+def test_none_items_do_not_crash_the_validator():
+    assert errors_for("UntagUser", UserName="u", TagKeys=[None, "k"]) is None
+
+
+def test_translate_keeps_plain_syntax_and_rewrites_classes():
+    assert translate(r"[\w+=,.@-]+") == "[a-zA-Z0-9_+=,.@-]+"
+    assert translate(r"\d{12}") == "[0-9]{12}"
+    assert translate(r"\s") == "[ \\t\\n\\x0b\\f\\r]"
+    assert translate(r"\W") == "[^a-zA-Z0-9_]"
+    assert translate(r"^o-[a-z0-9]{10,32}$") == "^o-[a-z0-9]{10,32}$"
+    assert re.fullmatch(translate(r"\p{Lu}+"), "ÄB") and not re.fullmatch(translate(r"\p{Lu}+"), "äb")
+    assert re.fullmatch(translate(r"\P{L}+"), "12 ") and not re.fullmatch(translate(r"\P{L}+"), "a")
+    assert re.fullmatch(translate(r"[\pL]+"), "ab")
+
+
+def test_category_ranges_match_unicodedata():
+    import unicodedata
+    rx = re.compile(f"[{category_ranges('N')}]")
+    for ch in "0٣Ⅻ½²":
+        assert rx.fullmatch(ch) and unicodedata.category(ch)[0] == "N"
+    assert rx.fullmatch("a") is None
+    with pytest.raises(ValueError):
+        category_ranges("Nope")
+
+
+def test_nul_is_refused_even_without_a_pattern():
+    message = errors_for("CreatePolicy", PolicyName="p", PolicyDocument="{}", Description="a\x00b")
+    assert message == ("1 validation error detected: Value 'a\x00b' at 'description' failed to satisfy "
+                       "constraint: Member must not contain the NUL character")
+    # With a pattern, the pattern speaks (once).
+    assert errors_for("GetUser", UserName="a\x00").count("failed to satisfy") == 1

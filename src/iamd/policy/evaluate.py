@@ -147,6 +147,13 @@ def _scan_resource(policy: PolicySource, req: Request, caller, has_boundary: boo
     return allows, denies, strongest
 
 
+def resource_decision(req: Request, resource_policy: PolicySource, caller: Caller | None) -> str:
+    """What the resource-based policy alone says of the request (for EvalDecisionDetails):
+    explicitDeny, allowed when an Allow names the caller, else implicitDeny."""
+    allows, denies, _ = _scan_resource(resource_policy, req, caller, False, [], False)
+    return EXPLICIT_DENY if denies else ALLOWED if allows else IMPLICIT_DENY
+
+
 def _dedupe(keys: list) -> tuple[str, ...]:
     if not keys:
         return _NONE

@@ -136,6 +136,14 @@ def test_missing_context_values_per_resource(iam):
     assert res["ResourceSpecificResults"][0]["MissingContextValues"] == ["s3:prefix"]
 
 
+def test_explicit_star_resource_reports_at_top_level(iam):
+    """MissingContextValues is at the top when the resource is *, given or defaulted."""
+    policy = doc(allow("s3:GetObject", Condition={"StringEquals": {"s3:prefix": "a"}}))
+    r = iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["s3:GetObject"], ResourceArns=["*"])
+    res = r["EvaluationResults"][0]
+    assert res["MissingContextValues"] == ["s3:prefix"] and "ResourceSpecificResults" not in res
+
+
 def test_supplied_context_is_not_missing(iam):
     policy = doc(allow("s3:GetObject", Condition={"StringEquals": {"aws:username": "bob"}}))
     r = iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["s3:GetObject"], ContextEntries=[

@@ -80,7 +80,6 @@ class _Simulation:
         self.policies = policies
         self.context = _context(p.get("ContextEntries"))
         self.resources = p.get("ResourceArns") or ["*"]
-        self.explicit_resources = bool(p.get("ResourceArns"))
         text = p.get("ResourcePolicy")
         self.resource_policy = _source("ResourcePolicy", "resource", checked([text], "resource")[0]) if text else None
         caller_account = account_id
@@ -116,10 +115,12 @@ class _Simulation:
             detail["PermissionsBoundaryDecisionDetail"] = {"AllowedByPermissionsBoundary": d.boundary_allowed}
         if not same:
             detail["EvalDecisionDetails"] = self._details(req)
+        # MissingContextValues: at the top for the resource "*", else per resource.
+        specific = resource != "*"
         out = {"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": d.decision,
                "MatchedStatements": _statements(d),
-               "MissingContextValues": [] if self.explicit_resources else list(d.missing), **detail}
-        if self.explicit_resources:
+               "MissingContextValues": [] if specific else list(d.missing), **detail}
+        if specific:
             out["ResourceSpecificResults"] = [{
                 "EvalResourceName": resource, "EvalResourceDecision": d.decision,
                 "MatchedStatements": _statements(d), "MissingContextValues": list(d.missing), **detail}]

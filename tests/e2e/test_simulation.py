@@ -127,6 +127,19 @@ def test_missing_context_values_at_top_level_for_star(iam):
     assert res["MissingContextValues"] == ["aws:PrincipalTag/team", "aws:SecureTransport"]
 
 
+def test_missing_context_values_name_every_key_of_the_policies(iam):
+    """AWS lists the keys of every statement, not only those of the simulated action
+    (boto3 issue #3111: s3:ListBucket reports the aws:username of an s3:GetObject statement)."""
+    policy = doc(allow("s3:ListBucket", "arn:aws:s3:::example-bucket",
+                       Condition={"StringLike": {"aws:PrincipalTag/allowed_service": "s3"}}),
+                 allow("s3:GetObject", "arn:aws:s3:::example-bucket/${aws:username}"))
+    r = iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["s3:ListBucket"])
+    assert r["EvaluationResults"][0]["MissingContextValues"] == ["aws:PrincipalTag/allowed_service", "aws:username"]
+    r = iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["s3:ListBucket"], ContextEntries=[
+        {"ContextKeyName": "AWS:UserName", "ContextKeyValues": ["bob"], "ContextKeyType": "string"}])
+    assert r["EvaluationResults"][0]["MissingContextValues"] == ["aws:PrincipalTag/allowed_service"]
+
+
 def test_missing_context_values_per_resource(iam):
     policy = doc(allow("s3:GetObject", Condition={"StringEquals": {"s3:prefix": "a"}}))
     r = iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["s3:GetObject"],

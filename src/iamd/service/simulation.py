@@ -2,9 +2,10 @@
 resource, with the statements that decided it and the context keys that were missing.
 
 The simulator calls `policy.evaluate` exactly as the enforcer does (same compiled
-policies, same evaluation order), with `explain=True` so every condition is looked at and
-MissingContextValues is complete. The request context is only what ContextEntries say:
-like AWS's simulator, iamd supplies no key by itself. A ResourcePolicy is evaluated with
+policies, same evaluation order), with `explain=True` (matched statements in document
+order). The request context is only what ContextEntries say: like AWS's simulator, iamd
+supplies no key by itself. MissingContextValues is, as AWS answers it, every key the
+simulated policies refer to (GetContextKeysFor*Policy's list) that ContextEntries lack. A ResourcePolicy is evaluated with
 each resource, its Principal matched against CallerArn (or the simulated user); the
 resource's account is the one in its ARN, else ResourceOwner, else the caller's, and a
 resource of another account makes the simulation cross-account (both sides must allow,
@@ -14,6 +15,7 @@ EvalDecisionDetails says which did).
 import re
 
 from ..policy.compiled import compile_policy
+from ..policy.context_keys import context_keys
 from ..policy.evaluate import Caller, Decision, PolicySet, PolicySource, Request, evaluate, resource_decision
 from ..protocol.errors import AWSError, invalid_input
 from ..store.paging import listing, offset_page
@@ -82,6 +84,11 @@ class _Simulation:
         self.resources = p.get("ResourceArns") or ["*"]
         text = p.get("ResourcePolicy")
         self.resource_policy = _source("ResourcePolicy", "resource", checked([text], "resource")[0]) if text else None
+        # AWS lists every key the simulated policies refer to that ContextEntries do not
+        # supply, whatever statement refers to it (not only those of the simulated action).
+        simulated = [*policies.identity, policies.boundary, self.resource_policy]
+        self.missing = [k for k in context_keys(s.policy for s in simulated if s is not None)
+                        if k.lower() not in self.context]
         caller_account = account_id
         self.caller = None
         if caller_arn:
@@ -119,11 +126,11 @@ class _Simulation:
         specific = resource != "*"
         out = {"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": d.decision,
                "MatchedStatements": _statements(d),
-               "MissingContextValues": [] if specific else list(d.missing), **detail}
+               "MissingContextValues": [] if specific else list(self.missing), **detail}
         if specific:
             out["ResourceSpecificResults"] = [{
                 "EvalResourceName": resource, "EvalResourceDecision": d.decision,
-                "MatchedStatements": _statements(d), "MissingContextValues": list(d.missing), **detail}]
+                "MatchedStatements": _statements(d), "MissingContextValues": list(self.missing), **detail}]
         return out
 
     def _details(self, req: Request) -> dict:

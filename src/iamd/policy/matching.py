@@ -151,6 +151,13 @@ class PatternSet:
         return False
 
 
+def well_formed(value) -> bool:
+    """A string or a non-empty list of strings: anything else cannot be evaluated, and a
+    statement holding it never applies (even as NotAction/NotResource)."""
+    items = _as_list(value)
+    return bool(items) and all(isinstance(v, str) for v in items)
+
+
 def action_patterns(value, enabled_variables: bool = False) -> PatternSet:
     """Action / NotAction: variables are never substituted in actions."""
     return PatternSet([variables.parse(v, False) for v in _as_list(value) if isinstance(v, str)],

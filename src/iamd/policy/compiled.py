@@ -16,7 +16,7 @@ from typing import Mapping
 
 from . import matching, variables
 from .conditions import Condition, compile_condition
-from .matching import PatternSet, Principals
+from .matching import Principals
 
 VARIABLES_VERSION = "2012-10-17"
 _MEMO_LIMIT = 4096

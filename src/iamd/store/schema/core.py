@@ -1,6 +1,6 @@
 """Accounts, users, access keys and the tags every taggable entity shares."""
 
-from sqlalchemy import Column, Float, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
 from . import metadata
 
@@ -10,6 +10,8 @@ accounts = Table(
     Column("created_at", Float, nullable=False),
     Column("alias", String(63), unique=True),
     Column("settings", Text, nullable=False, default="{}"),  # JSON: quota overrides and such
+    # Bumped by every write that changes a principal's policies (m0042).
+    Column("policy_generation", Integer, nullable=False, default=0, server_default="0"),
 )
 
 users = Table(

@@ -5,7 +5,7 @@ Authorization Reference). A row says:
 
 * `resource`: the ARN template of the resource the action is evaluated on. Templates are
   relative to `arn:aws:iam::<account>:` unless they are `*`, start with `arn:` or with a
-  parameter that holds a whole ARN (`{PolicyArn}`). Placeholders:
+  parameter that holds a whole ARN (`{PolicyArn}`), or are words (hold a space). Placeholders:
   `{Param}` a request parameter; `{Param|caller}` the caller's own user name when the
   parameter is omitted; `{Param|/}` a literal default; `{Param|Other}` another parameter
   as default; `{path}` the stored path of the entity the template names (looked up in

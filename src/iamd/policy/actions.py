@@ -17,7 +17,8 @@ Authorization Reference). A row says:
   resource that has tags, and are not listed.
 * `named`: the resource AWS names in the AccessDenied message when it is not the
   evaluated one (recorded: ListUsers names `…:user/` + PathPrefix; ListPolicies names
-  `policy path /`).
+  `policy path /`). Users, groups and roles are named `<type> <name>` (`user alice`,
+  `role cdk-…`, reference §6.9): `NAMED_BY_NAME` derives that from the template.
 * `also`: further permissions AWS checks for the same call (`iam:PassRole` when a role is
   handed to EC2; the new name of a renamed entity), each with its own resource and fixed
   context; `when` makes one depend on a parameter being present.
@@ -30,6 +31,7 @@ the seam bumps the account's policy generation in their transaction, so every wo
 cache of compiled policies notices (store/principal_policies.py).
 """
 
+import re
 from dataclasses import dataclass
 
 ALWAYS = "always"
@@ -59,7 +61,8 @@ def op(resource: str, keys: tuple[str, ...] = (), named: str | None = None,
 
 
 def passrole(resource: str, service: str) -> Check:
-    return Check("iam:PassRole", resource, context=(("iam:passedtoservice", service),))
+    """iam:PassRole denials name the role's ARN (recorded)."""
+    return Check("iam:PassRole", resource, named=resource, context=(("iam:passedtoservice", service),))
 
 
 def renamed(resource: str, *params: str) -> Check:
@@ -77,10 +80,10 @@ IAM = {
     "AttachGroupPolicy": op("group{path}{GroupName}", keys=('iam:PolicyARN',)),
     "AttachRolePolicy": op("role{path}{RoleName}", keys=('iam:PolicyARN', 'iam:PermissionsBoundary',)),
     "AttachUserPolicy": op("user{path}{UserName}", keys=('iam:PolicyARN', 'iam:PermissionsBoundary',)),
-    "ChangePassword": op("user{path}{UserName|caller}", implicit=PASSWORD_CHANGE),
+    "ChangePassword": op("user{path}{@caller}", implicit=PASSWORD_CHANGE),
     "CreateAccessKey": op("user{path}{UserName|caller}"),
     "CreateAccountAlias": op("*"),
-    "CreateDelegationRequest": op("delegation-request/{DelegationRequestId}", keys=('iam:DelegationDuration', 'iam:NotificationChannel', 'iam:TemplateArn',)),
+    "CreateDelegationRequest": op("delegation-request/*", keys=('iam:DelegationDuration', 'iam:NotificationChannel', 'iam:TemplateArn',)),
     "CreateGroup": op("group{Path|/}{GroupName}"),
     "CreateInstanceProfile": op("instance-profile{Path|/}{InstanceProfileName}", keys=('aws:TagKeys', 'aws:RequestTag',)),
     "CreateLoginProfile": op("user{path}{UserName|caller}"),
@@ -140,7 +143,7 @@ IAM = {
     "GetDelegationRequest": op("delegation-request/{DelegationRequestId}"),
     "GetGroup": op("group{path}{GroupName}"),
     "GetGroupPolicy": op("group{path}{GroupName}"),
-    "GetHumanReadableSummary": op("delegation-request/{DelegationRequestId}"),
+    "GetHumanReadableSummary": op("{EntityArn}"),
     "GetInstanceProfile": op("instance-profile{path}{InstanceProfileName}"),
     "GetLoginProfile": op("user{path}{UserName|caller}"),
     "GetMFADevice": op("user{path}{UserName|caller}"),
@@ -178,7 +181,7 @@ IAM = {
     "ListOpenIDConnectProviders": op("*"),
     "ListOrganizationsFeatures": op("*"),
     "ListPolicies": op("*", named="policy path {PathPrefix|/}"),
-    "ListPoliciesGrantingServiceAccess": op("{PolicySourceArn}"),
+    "ListPoliciesGrantingServiceAccess": op("{Arn}"),
     "ListPolicyTags": op("{PolicyArn}"),
     "ListPolicyVersions": op("{PolicyArn}"),
     "ListRolePolicies": op("role{path}{RoleName}"),
@@ -279,13 +282,24 @@ POLICY_CHANGES = frozenset({
 })
 
 
+# Entities AWS names by type and name in a denial: "user{path}{UserName}" -> "user {UserName}".
+NAMED_BY_NAME = re.compile(r"^(user|group|role)\{[^}]*\}(\{[^}]+\})$")
+
+
+def _named(check: Check) -> str | None:
+    if check.named is not None:
+        return check.named
+    m = NAMED_BY_NAME.match(check.resource)
+    return f"{m.group(1)} {m.group(2)}" if m else None
+
+
 def _rows() -> dict[str, Row]:
     out = {}
     for service, table in (("iam", IAM), ("sts", STS)):
         for name, (own, also, implicit) in table.items():
             action = f"{service}:{name}"
-            checks = [Check(action, own.resource, own.keys, own.named)]
-            checks += [Check(c.action or action, c.resource, c.keys, c.named, c.when, c.context) for c in also]
+            checks = [Check(action, own.resource, own.keys, _named(own))]
+            checks += [Check(c.action or action, c.resource, c.keys, _named(c), c.when, c.context) for c in also]
             out[name] = Row(service, tuple(checks), implicit)
     return out
 

@@ -21,7 +21,7 @@ from ..auth.principal import Principal
 from ..policy.actions import ALWAYS, OPERATIONS, PASSWORD_CHANGE, POLICY_CHANGES, Check
 from ..policy.compiled import compile_policy
 from ..policy.denials import access_denied_message
-from ..policy.evaluate import PolicySet, PolicySource, Request, evaluate
+from ..policy.evaluate import IMPLICIT_DENY, PolicySet, PolicySource, Request, evaluate
 from ..protocol.errors import AWSError
 from ..store.password_policy import PasswordPolicyRepo
 from ..store.certificates import ServerCertificateRepo
@@ -94,7 +94,8 @@ class Authorizer:
             decision = evaluate(Request(check.action, resource, context), policies)
             if decision.allowed:
                 continue
-            if row.implicit == PASSWORD_CHANGE and _users_may_change_password(ctx):
+            if row.implicit == PASSWORD_CHANGE and decision.decision == IMPLICIT_DENY \
+                    and _users_may_change_password(ctx):
                 continue
             named = target.resource(check.named)[0] if check.named else resource
             raise AWSError("AccessDenied", access_denied_message(caller.arn, check.action, named, decision))
@@ -297,10 +298,10 @@ def _deletion_role(t: _Target) -> str:
     return task.role_name if task else ""
 
 
-_RESOLVERS = {"oidc_issuer": _oidc_issuer, "slr_name": _slr_name, "key_owner": _key_owner,
+_RESOLVERS = {"caller": lambda t: t.ctx.caller.name or "", "oidc_issuer": _oidc_issuer, "slr_name": _slr_name, "key_owner": _key_owner,
               "deletion_role": _deletion_role}
 
 
 def _users_may_change_password(ctx) -> bool:
     policy = PasswordPolicyRepo(ctx.tx, ctx.account_id).get()
-    return bool(policy is not None and policy.allow_users_to_change_password)
+    return bool(policy is not None and policy.allow_users_to_change)

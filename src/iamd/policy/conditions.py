@@ -163,7 +163,7 @@ class Entry:
     """One operator applied to one key: `test(context, missing) -> bool`."""
 
     __slots__ = ("key", "written", "family", "negated", "qualifier", "if_exists", "cmp",
-                 "values", "exact", "regex", "dynamic", "null_wants")
+                 "values", "exact", "regex", "dynamic", "fast", "plain", "absent")
 
     def __init__(self, qualifier, base, if_exists, key: str, values: list[str], var_on: bool):
         family, negated, cmp = OPERATORS[base]
@@ -172,7 +172,14 @@ class Entry:
         self.cmp = _NUM_CMP.get(cmp)
         self.exact = self.regex = None
         self.dynamic: list = []
-        self.null_wants = None
+        self.fast = None
+        self.plain = qualifier is None and family != "null"
+        self.absent = (True if qualifier == "ForAllValues" else if_exists if qualifier == "ForAnyValue"
+                       else if_exists or negated)
+        self._init_values(family, base, values, var_on)
+        self.fast = self._fast()
+
+    def _init_values(self, family, base, values, var_on) -> None:
         if family == "null":
             self.values = [_bool(v) for v in values]
             if None in self.values:
@@ -204,6 +211,35 @@ class Entry:
         elif family == "arn":
             sources = [matching.arn_regex(t) for t in static]
             self.regex = re.compile("|".join(f"(?:{s})" for s in sources), re.DOTALL) if sources else None
+
+    def _fast(self):
+        """A one-argument test of a request value for entries without variables (the
+        common case), or None."""
+        if self.dynamic:
+            return None
+        f, exact, rx, vals, cmp = self.family, self.exact, self.regex, self.values, self.cmp
+        if f == "string":
+            return exact.__contains__
+        if f in ("istring", "bool"):
+            return lambda v: v.lower() in exact
+        if f in ("like", "arn"):
+            return (lambda v: False) if rx is None else (lambda v: rx.fullmatch(v) is not None)
+        if f == "numeric":
+            def numeric(v):
+                n = _number(v)
+                return None if n is None else any(cmp(n, p) for p in vals)
+            return numeric
+        if f == "date":
+            def date(v):
+                d = _date(v)
+                return None if d is None else any(cmp(d, p) for p in vals)
+            return date
+        if f == "ip":
+            def ip(v):
+                a = _address(v)
+                return None if a is None else any(a[0] == n[0] and (a[1] & n[2]) == n[1] for n in vals)
+            return ip
+        return None
 
     # -- one request value against every policy value (OR) ---------------------------
     def _any(self, value: str, context, missing) -> bool | None:
@@ -247,22 +283,24 @@ class Entry:
 
     def test(self, context: Mapping, missing: list | None) -> bool:
         value = context.get(self.key)
-        if self.family == "null":
+        if self.plain:
+            if value.__class__ is str:
+                fast = self.fast
+                hit = fast(value) if fast is not None else self._any(value, context, missing)
+                return False if hit is None else hit != self.negated
+        elif self.family == "null":
             absent = value is None or value == () or value == ""
             return any((w == "true") == absent for w in self.values)
         if value is None:
             if missing is not None:
                 missing.append(self.written)
-            return self._absent()
-        if type(value) is str and self.qualifier is None:
-            hit = self._any(value, context, missing)
-            return False if hit is None else hit != self.negated
+            return self.absent
         if isinstance(value, str):
             values: tuple = (value,)
         else:
             values = tuple(value)
             if not values:
-                return self._absent()
+                return self.absent
         q = self.qualifier
         if q == "ForAllValues":
             for v in values:
@@ -283,13 +321,6 @@ class Entry:
                 return False       # a request value the operator cannot read
             hits.append(hit)
         return (not any(hits)) if self.negated else any(hits)
-
-    def _absent(self) -> bool:
-        if self.qualifier == "ForAllValues":
-            return True
-        if self.qualifier == "ForAnyValue":
-            return self.if_exists
-        return self.if_exists or self.negated
 
 
 class Condition:

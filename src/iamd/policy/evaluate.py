@@ -75,71 +75,81 @@ ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY = "allowed", "explicitDeny", "implicitDeny
 IDENTITY, BOUNDARY, SESSION, RESOURCE = "identity", "boundary", "session", "resource"
 
 
-class _Scan:
-    """Allows and Denies of one policy type that apply to the request."""
-
-    __slots__ = ("allows", "denies")
-
-    def __init__(self):
-        self.allows: list = []
-        self.denies: list = []
-
-
 _MEMO_LIMIT = 2048
+_EMPTY: Mapping = {}
+_NONE: tuple = ()
 
 
-def _candidates(sources, action: str, resource: str) -> tuple:
-    """(source, statement, resource still to check) for every statement whose action
-    matches and whose resource pattern, when it has no variables, matches too."""
-    out = []
+def _part(sources, action: str, resource: str) -> tuple:
+    """For one policy type: (Allows that surely apply, Denies that surely apply, the rest
+    to test per request as (source, statement, resource still to check)). A statement
+    applies surely when its action matches, its resource has no variables and matches, and
+    it has no Condition."""
+    allows, denies, rest = [], [], []
     for src in sources:
         for st in src.policy.for_action(action):
             if st.resources.dynamic:
-                out.append((src, st, True))
-            elif st.resource_matches(resource, _EMPTY, None):
-                out.append((src, st, False))
-    return tuple(out)
-
-
-_EMPTY: Mapping = {}
+                rest.append((src, st, True))
+            elif not st.resource_matches(resource, _EMPTY, None):
+                continue
+            elif st.condition is not None:
+                rest.append((src, st, False))
+            else:
+                (denies if st.effect == "Deny" else allows).append((src, st))
+    return tuple(allows), tuple(denies), tuple(rest)
 
 
 def _plan(policies: PolicySet, action: str, resource: str) -> tuple:
     key = (action, resource)
     plan = policies._memo.get(key)
     if plan is None:
-        plan = (_candidates(policies.identity, action, resource),
-                _candidates((policies.boundary,), action, resource) if policies.boundary else None,
-                _candidates(policies.session, action, resource) if policies.session is not None else None)
+        plan = (_part(policies.identity, action, resource),
+                _part((policies.boundary,), action, resource) if policies.boundary else None,
+                _part(policies.session, action, resource) if policies.session is not None else None)
         if len(policies._memo) >= _MEMO_LIMIT:
             policies._memo.clear()
         policies._memo[key] = plan
     return plan
 
 
-def _scan(candidates, req: Request, missing: list, full: bool,
-          caller: Caller | None = None, has_boundary: bool = False, kinds: list | None = None) -> _Scan:
-    out = _Scan()
+def _scan(part, req: Request, missing: list, full: bool) -> tuple:
+    """(allows, denies) of one policy type for this request."""
+    allows, denies, rest = part
+    if not rest:
+        return allows, denies
+    allows, denies = list(allows), list(denies)
     resource, context = req.resource, req.context
-    for src, st, check_resource in candidates:
+    for src, st, check_resource in rest:
         if check_resource and not st.resource_matches(resource, context, missing):
             continue
-        if kinds is not None:          # resource policy: the statement must name the caller
-            kind = st.principal_kind(caller, has_boundary) if caller is not None else None
-            if kind is None:
-                continue
-        if not st.conditions_hold(context, missing, full):
+        if st.condition is not None and not st.condition.test(context, missing, full):
+            continue
+        (denies if st.effect == "Deny" else allows).append((src, st))
+    return allows, denies
+
+
+def _scan_resource(policy: PolicySource, req: Request, caller, has_boundary: bool,
+                   missing: list, full: bool) -> tuple:
+    """(allows, denies, strongest naming of the caller among the Allows) of a resource
+    policy: its statements count only when their Principal names the caller."""
+    allows, denies, strongest = [], [], None
+    for st in policy.policy.for_action(req.action.lower()):
+        kind = st.principal_kind(caller, has_boundary) if caller is not None else None
+        if kind is None or not st.resource_matches(req.resource, req.context, missing):
+            continue
+        if not st.conditions_hold(req.context, missing, full):
             continue
         if st.effect == "Deny":
-            out.denies.append((src, st))
+            denies.append((policy, st))
         else:
-            out.allows.append((src, st))
-            if kinds is not None:
-                kinds.append(kind)
-    return out
+            allows.append((policy, st))
+            strongest = matching.stronger(strongest, kind)
+    return allows, denies, strongest
 
 
 def _dedupe(keys: list) -> tuple[str, ...]:
+    if not keys:
+        return _NONE
     seen: dict[str, str] = {}
     for k in keys:
         seen.setdefault(k.lower(), k)
@@ -156,60 +166,53 @@ def evaluate(req: Request, policies: PolicySet, *, resource_policy: PolicySource
     deny by the resource policy, whatever identity policies say.
     `explain`: evaluate every condition entry so `missing` is complete (simulation).
     """
-    action = req.action.lower()
     missing: list[str] = []
-    has_boundary = policies.boundary is not None
-    plan = _plan(policies, action, req.resource)
-    identity = _scan(plan[0], req, missing, explain)
-    boundary = _scan(plan[1], req, missing, explain) if has_boundary else None
-    session = _scan(plan[2], req, missing, explain) if plan[2] is not None else None
-    kinds: list = []
-    resource = (_scan(_candidates((resource_policy,), action, req.resource), req, missing, explain,
-                      caller, has_boundary, kinds)
-                if resource_policy is not None else None)
-    boundary_allowed = None if boundary is None else bool(boundary.allows) and not boundary.denies
+    plan = _plan(policies, req.action.lower(), req.resource)
+    id_allows, id_denies = _scan(plan[0], req, missing, explain)
+    b_allows = b_denies = s_allows = s_denies = r_allows = r_denies = _NONE
+    if plan[1] is not None:
+        b_allows, b_denies = _scan(plan[1], req, missing, explain)
+    if plan[2] is not None:
+        s_allows, s_denies = _scan(plan[2], req, missing, explain)
+    strongest = None
+    if resource_policy is not None:
+        r_allows, r_denies, strongest = _scan_resource(resource_policy, req, caller,
+                                                       plan[1] is not None, missing, explain)
+    boundary_allowed = None if plan[1] is None else bool(b_allows) and not b_denies
 
-    def decide(decision, matched=(), denied_by=None) -> Decision:
+    def decide(decision, matched=_NONE, denied_by=None) -> Decision:
         return Decision(decision, tuple(matched), denied_by, boundary_allowed, _dedupe(missing))
 
-    # 1. Explicit deny anywhere.
-    for name, scan in ((IDENTITY, identity), (BOUNDARY, boundary), (SESSION, session),
-                       (RESOURCE, resource)):
-        if scan is not None and scan.denies:
-            denies = [m for s in (identity, boundary, session, resource) if s is not None
-                      for m in s.denies]
-            return decide(EXPLICIT_DENY, denies, name)
+    # 1. Explicit deny anywhere (the policy type named is the first that denied).
+    if id_denies or b_denies or s_denies or r_denies:
+        by = (IDENTITY if id_denies else BOUNDARY if b_denies else SESSION if s_denies else RESOURCE)
+        return decide(EXPLICIT_DENY, (*id_denies, *b_denies, *s_denies, *r_denies), by)
     # 2. Root: everything its account can do.
     if policies.is_root:
-        return decide(ALLOWED, resource.allows if resource else ())
-    strongest = None
-    for k in kinds:
-        strongest = matching.stronger(strongest, k)
-    resource_allows = resource.allows if resource is not None else []
-    boundary_ok = boundary is None or bool(boundary.allows)
-    session_ok = session is None or bool(session.allows)
+        return decide(ALLOWED, r_allows)
+    boundary_ok = plan[1] is None or bool(b_allows)
+    session_ok = plan[2] is None or bool(s_allows)
     if same_account:
         # 3. A resource policy naming the caller itself allows alone; naming the role is
         #    still cut by boundary and session policies.
         if strongest == matching.DIRECT:
-            return decide(ALLOWED, [*identity.allows, *resource_allows])
+            return decide(ALLOWED, (*id_allows, *r_allows))
         if strongest == matching.ROLE:
             if not boundary_ok:
-                return decide(IMPLICIT_DENY, (), BOUNDARY)
+                return decide(IMPLICIT_DENY, _NONE, BOUNDARY)
             if not session_ok:
-                return decide(IMPLICIT_DENY, (), SESSION)
-            return decide(ALLOWED, [*identity.allows, *resource_allows])
+                return decide(IMPLICIT_DENY, _NONE, SESSION)
+            return decide(ALLOWED, (*id_allows, *r_allows))
         if resource_must_allow and strongest is None:
-            return decide(IMPLICIT_DENY, (), RESOURCE)
-    else:
+            return decide(IMPLICIT_DENY, _NONE, RESOURCE)
+    elif strongest is None:
         # Cross-account: the resource side must allow, and the caller's side too.
-        if strongest is None:
-            return decide(IMPLICIT_DENY, (), RESOURCE)
+        return decide(IMPLICIT_DENY, _NONE, RESOURCE)
     # 4. Identity, then boundary, then session policies.
-    if not identity.allows:
-        return decide(IMPLICIT_DENY, (), IDENTITY)
+    if not id_allows:
+        return decide(IMPLICIT_DENY, _NONE, IDENTITY)
     if not boundary_ok:
-        return decide(IMPLICIT_DENY, (), BOUNDARY)
+        return decide(IMPLICIT_DENY, _NONE, BOUNDARY)
     if not session_ok:
-        return decide(IMPLICIT_DENY, (), SESSION)
-    return decide(ALLOWED, [*identity.allows, *resource_allows])
+        return decide(IMPLICIT_DENY, _NONE, SESSION)
+    return decide(ALLOWED, (*id_allows, *r_allows))

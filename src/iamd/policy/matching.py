@@ -42,11 +42,12 @@ def _has_wildcard(template: variables.Template) -> bool:
 
 
 def arn_regex(template: variables.Template) -> str:
-    """Regex source matching an ARN pattern segment by segment (a non-ARN pattern, such as
-    a bare `*`, is a plain glob)."""
+    """Regex source matching an ARN pattern segment by segment (a pattern that does not
+    start with `arn:` is a plain glob)."""
     raw = "".join(p[1] if p[0] != "var" else "" for p in template)
     if raw.count(":") < 5:
-        return glob_regex(template)
+        # An ARN cut short has no resource segment to line up: it matches nothing.
+        return "(?!)" if raw.startswith("arn:") else glob_regex(template)
     # Split on the first five colons of the literal text; variables live in the resource
     # segment only (AWS's rule), so everything before it is literal parts.
     segments, rest, colons = [], [], 0
@@ -73,20 +74,23 @@ def _compiled_arn(source: str) -> re.Pattern:
 class _Dynamic:
     """A pattern holding policy variables, resolved per request."""
 
-    __slots__ = ("template", "wild", "kind")
+    __slots__ = ("template", "wild", "kind", "render")
 
     def __init__(self, template: variables.Template, kind: str):
         self.template = template
         self.kind = kind
         self.wild = _has_wildcard(template)
+        self.render = variables.renderer(template)
 
     def matches(self, value: str, context: Mapping, missing: list | None) -> bool:
-        resolved = variables.resolve(self.template, context, missing)
-        if resolved is None:                 # unresolvable: matches nothing
-            return False
         if not self.wild:
-            text = variables.text(resolved)
+            text = self.render(context, missing)
+            if text is None:                 # unresolvable: matches nothing
+                return False
             return (text.lower() == value) if self.kind == "action" else text == value
+        resolved = variables.resolve(self.template, context, missing)
+        if resolved is None:
+            return False
         source = arn_regex(resolved) if self.kind == "arn" else glob_regex(resolved)
         return _compiled_arn(source).fullmatch(value) is not None
 

@@ -39,14 +39,36 @@ _PLACEHOLDER = re.compile(r"\{([^}]*)\}")
 _IAM_RESOURCE_TAGS = frozenset({"user", "role"})
 
 
-def _build(p: PrincipalPolicies) -> tuple:
-    """What the cache keeps per principal: the compiled PolicySet, its tags as context
-    entries, and its boundary's ARN."""
-    sources = tuple(PolicySource(s.id, s.type, compile_policy(s.document)) for s in p.identity)
-    boundary = PolicySource(p.boundary.id, p.boundary.type, compile_policy(p.boundary.document)) \
-        if p.boundary is not None else None
-    tags = {f"aws:principaltag/{k.lower()}": v for k, v in p.tags}
-    return PolicySet(sources, boundary), tags, p.tags, p.boundary_arn
+class _Principal:
+    """What the cache keeps per principal: the compiled PolicySet, its tags (as context
+    entries and as pairs), its boundary's ARN, and the decisions already taken. A decision
+    is a pure function of the policies and the request, so the same request (same action,
+    resource and context, down to the second of aws:CurrentTime) is answered from memory
+    until a policy change drops the whole entry."""
+
+    __slots__ = ("policies", "tag_context", "tags", "boundary_arn", "decisions")
+
+    def __init__(self, p: PrincipalPolicies):
+        sources = tuple(PolicySource(s.id, s.type, compile_policy(s.document)) for s in p.identity)
+        boundary = PolicySource(p.boundary.id, p.boundary.type, compile_policy(p.boundary.document)) \
+            if p.boundary is not None else None
+        self.policies = PolicySet(sources, boundary)
+        self.tag_context = {f"aws:principaltag/{k.lower()}": v for k, v in p.tags}
+        self.tags, self.boundary_arn = p.tags, p.boundary_arn
+        self.decisions: dict = {}
+
+    def decide(self, req: Request):
+        key = (req.action, req.resource, tuple(req.context.items()))
+        decision = self.decisions.get(key)
+        if decision is None:
+            decision = evaluate(req, self.policies)
+            if len(self.decisions) >= MAX_DECISIONS:
+                self.decisions.clear()
+            self.decisions[key] = decision
+        return decision
+
+
+MAX_DECISIONS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +87,7 @@ class Peer:
 
 class Authorizer:
     def __init__(self):
-        self.cache = PolicyCache(_build)
+        self.cache = PolicyCache(_Principal)
 
     def __call__(self, ctx, operation: str, params: dict, peer: Peer) -> None:
         row = OPERATIONS[operation]
@@ -80,10 +102,9 @@ class Authorizer:
                                            f"because no identity-based policy allows the {own.action} action")
         if caller.is_root:
             return
-        policies, principal_tags, tag_pairs, boundary_arn = self.cache.get(
-            ctx.tx, ctx.account_id, "user", caller.entity_id, ctx.now)
-        target = _Target(ctx, params, tag_pairs, boundary_arn)
-        base = _principal_context(ctx, caller, peer, principal_tags)
+        me: _Principal = self.cache.get(ctx.tx, ctx.account_id, "user", caller.entity_id, ctx.now)
+        target = _Target(ctx, params, me.tags, me.boundary_arn, self.cache)
+        base = _principal_context(ctx, caller, peer, me.tag_context)
         for check in row.checks:
             if check.when and not any(params.get(p) is not None for p in check.when):
                 continue
@@ -91,7 +112,7 @@ class Authorizer:
             context = dict(base)
             context.update(check.context)
             _request_keys(context, check, params, entity)
-            decision = evaluate(Request(check.action, resource, context), policies)
+            decision = me.decide(Request(check.action, resource, context))
             if decision.allowed:
                 continue
             if row.implicit == PASSWORD_CHANGE and decision.decision == IMPLICIT_DENY \
@@ -179,8 +200,8 @@ class _Entity:
 class _Target:
     """Fills a resource template of the table for this request (see policy/actions.py)."""
 
-    def __init__(self, ctx, params: dict, caller_tags: tuple, caller_boundary: str | None):
-        self.ctx, self.params = ctx, params
+    def __init__(self, ctx, params: dict, caller_tags: tuple, caller_boundary: str | None, cache: PolicyCache):
+        self.ctx, self.params, self.cache = ctx, params, cache
         self.caller_tags, self.caller_boundary = caller_tags, caller_boundary
 
     def resource(self, template: str) -> tuple[str, "_Entity | None"]:
@@ -230,15 +251,19 @@ class _Target:
             return _Entity("user", path, self.caller_tags, self.caller_boundary)
         if not name:
             return None
-        if kind == "user":
-            row, tags = UserRepo(self.ctx.tx, self.ctx.account_id).get_with_tags(name)
-            return _Entity(kind, row.path, tuple(tags), row.permissions_boundary) if row else None
+        if kind == "user":  # every change to a user's path, tags or boundary bumps the generation
+            return self.cache.remember(("user-name", name.lower()), lambda: _user(self.ctx, name))
         repo, tag_type, id_of = _ENTITIES[kind]
         row = repo(self.ctx.tx, self.ctx.account_id).get(name)
         if row is None:
             return None
         tags = _tags(self.ctx, tag_type, id_of(row)) if tag_type else ()
         return _Entity(kind, row.path, tags, getattr(row, "permissions_boundary", None))
+
+
+def _user(ctx, name: str) -> "_Entity | None":
+    row, tags = UserRepo(ctx.tx, ctx.account_id).get_with_tags(name)
+    return _Entity("user", row.path, tuple(tags), row.permissions_boundary) if row else None
 
 
 # The last placeholder of a template names the entity: {UserName|caller}, {@key_owner}.

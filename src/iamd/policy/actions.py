@@ -22,7 +22,8 @@ Authorization Reference). A row says:
 * `also`: further permissions AWS checks for the same call (`iam:PassRole` when a role is
   handed to EC2; the new name of a renamed entity), each with its own resource and fixed
   context; `when` makes one depend on a parameter being present.
-* `implicit`: a grant that holds whatever the policies say (`always`: GetCallerIdentity;
+* `implicit`: a grant that holds whatever the policies say (`always`: GetCallerIdentity,
+  GetSessionToken;
   `password-change`: with AllowUsersToChangePassword a user may change its own password
   and read the password policy, reference §6.7).
 
@@ -265,7 +266,8 @@ STS = {
     "GetCallerIdentity": op("*", implicit=ALWAYS),
     "GetDelegatedAccessToken": op("*"),
     "GetFederationToken": op("arn:aws:sts::{account}:federated-user/{Name}", keys=("aws:TagKeys", "aws:RequestTag")),
-    "GetSessionToken": op("*"),
+    # "No permissions are required for a user to get a session token" (IAM user guide).
+    "GetSessionToken": op("*", implicit=ALWAYS),
     "GetWebIdentityToken": op("*", keys=("aws:TagKeys", "aws:RequestTag")),
 }
 

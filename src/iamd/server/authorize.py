@@ -23,11 +23,11 @@ from ..policy.compiled import compile_policy
 from ..policy.denials import access_denied_message
 from ..policy.evaluate import IMPLICIT_DENY, PolicySet, PolicySource, Request, evaluate
 from ..protocol.errors import AWSError
-from ..store.password_policy import PasswordPolicyRepo
 from ..store.certificates import ServerCertificateRepo
 from ..store.groups import GroupRepo
 from ..store.instance_profiles import InstanceProfileRepo
 from ..store.keys import lookup_key
+from ..store.password_policy import PasswordPolicyRepo
 from ..store.policies import PolicyRepo
 from ..store.principal_policies import PolicyCache, PrincipalPolicies, bump
 from ..store.roles import RoleRepo
@@ -122,6 +122,15 @@ class Authorizer:
             raise AWSError("AccessDenied", access_denied_message(caller.arn, check.action, named, decision))
 
 
+@dataclass(frozen=True, slots=True)
+class _Entity:
+    """The stored entity a request targets: what its ARN and context keys need."""
+    kind: str
+    path: str
+    tags: tuple[tuple[str, str], ...]
+    boundary: str | None
+
+
 def _principal_context(ctx, caller: Principal, peer: Peer, principal_tags: dict) -> dict:
     now = ctx.now
     context = {
@@ -187,14 +196,6 @@ _KEY_PARAMS = {
     "sts:TransitiveTagKeys": "TransitiveTagKeys",
     "sts:TaskPolicyArn": "TaskPolicyArn",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class _Entity:
-    kind: str
-    path: str
-    tags: tuple[tuple[str, str], ...]
-    boundary: str | None
 
 
 class _Target:
@@ -323,8 +324,9 @@ def _deletion_role(t: _Target) -> str:
     return task.role_name if task else ""
 
 
-_RESOLVERS = {"caller": lambda t: t.ctx.caller.name or "", "oidc_issuer": _oidc_issuer, "slr_name": _slr_name, "key_owner": _key_owner,
-              "deletion_role": _deletion_role}
+# {@name} placeholders of the table: values derived from the request.
+_RESOLVERS = {"caller": lambda t: t.ctx.caller.name or "", "oidc_issuer": _oidc_issuer, "slr_name": _slr_name,
+              "key_owner": _key_owner, "deletion_role": _deletion_role}
 
 
 def _users_may_change_password(ctx) -> bool:

@@ -419,7 +419,7 @@ def test_shell_completion_lists_commands_and_choices():
         result = CliRunner().invoke(cli, [], prog_name="iamd", env=env)
         return [line.split(",", 1)[1] for line in result.output.splitlines()]
     assert set(complete("iamd account ")) == {"alias", "credential-report", "summary", "authorization-details",
-                                              "password-policy", "saml-providers", "demo"}
+                                              "password-policy", "saml-providers", "simulate", "demo"}
     assert complete("iamd account authorization-details --filter Lo") == ["LocalManagedPolicy"]
     assert complete("iamd account summary -o y") == ["yaml"]
 

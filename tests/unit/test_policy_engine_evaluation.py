@@ -249,3 +249,15 @@ def test_statement_applies_ignores_principal():
     st = compile_policy(doc({"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"})).statements[0]
     assert st.applies(request(action="sts:AssumeRole", resource=ROLE))
     assert not st.applies(request(action="sts:TagSession", resource=ROLE))
+
+
+def test_matched_statements_in_document_order_when_explaining():
+    """MatchedStatements follow the policies' order and each document's statement order."""
+    text = doc(allow(condition={"Bool": {"aws:SecureTransport": "true"}}), allow(), allow(action="iam:Get*"))
+    d = evaluate(request(ctx={"aws:SecureTransport": "true"}), ps([READ, text]), explain=True)
+    assert [(s.id, st.index) for s, st in d.matched] == [("id0", 0), ("id1", 0), ("id1", 1), ("id1", 2)]
+
+
+def test_null_condition_reports_its_absent_key():
+    text = doc(allow(condition={"Null": {"aws:TokenIssueTime": "false"}}))
+    assert evaluate(request(), ps([text])).missing == ("aws:TokenIssueTime",)

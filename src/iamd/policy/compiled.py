@@ -14,7 +14,7 @@ import json
 from functools import lru_cache
 from typing import Mapping
 
-from . import matching
+from . import matching, variables
 from .conditions import Condition, compile_condition
 from .matching import PatternSet, Principals
 
@@ -72,6 +72,19 @@ class Statement:
         return (self.action_matches(req.action.lower())
                 and self.resource_matches(req.resource, req.context, missing)
                 and self.conditions_hold(req.context, missing, full))
+
+    def context_keys(self) -> list[str]:
+        """Keys the statement refers to, as written: its condition keys, then the keys of
+        the policy variables in its Resource/NotResource and condition values."""
+        keys: list[str] = []
+        entries = self.condition.entries if self.condition is not None else ()
+        keys.extend(e.written for e in entries if e.written)
+        for d in self.resources.dynamic:
+            keys.extend(variables.keys(d.template))
+        for e in entries:
+            for t in getattr(e, "dynamic", ()):
+                keys.extend(variables.keys(t))
+        return keys
 
     def principal_matches(self, caller, has_boundary: bool = False) -> bool | None:
         """None: the statement has no Principal/NotPrincipal."""

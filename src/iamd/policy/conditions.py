@@ -290,6 +290,8 @@ class Entry:
                 return False if hit is None else hit != self.negated
         elif self.family == "null":
             absent = value is None or value == () or value == ""
+            if value is None and missing is not None:
+                missing.append(self.written)
             return any((w == "true") == absent for w in self.values)
         if value is None:
             if missing is not None:

@@ -147,6 +147,22 @@ def _scan_resource(policy: PolicySource, req: Request, caller, has_boundary: boo
     return allows, denies, strongest
 
 
+def resource_decision(req: Request, resource_policy: PolicySource, caller: Caller | None) -> str:
+    """What the resource-based policy alone says of the request (for EvalDecisionDetails):
+    explicitDeny, allowed when an Allow names the caller, else implicitDeny."""
+    allows, denies, _ = _scan_resource(resource_policy, req, caller, False, [], False)
+    return EXPLICIT_DENY if denies else ALLOWED if allows else IMPLICIT_DENY
+
+
+def _in_document_order(matched, policies: PolicySet, resource_policy) -> list:
+    """Matched statements by policy (identity, boundary, session, resource, each in the
+    order given) and by position in the document: the memoised plan lists statements that
+    surely apply before those tested per request."""
+    rank = {id(s): i for i, s in enumerate((*policies.identity, policies.boundary,
+                                             *(policies.session or ()), resource_policy))}
+    return sorted(matched, key=lambda m: (rank.get(id(m[0]), len(rank)), m[1].index))
+
+
 def _dedupe(keys: list) -> tuple[str, ...]:
     if not keys:
         return _NONE
@@ -181,6 +197,8 @@ def evaluate(req: Request, policies: PolicySet, *, resource_policy: PolicySource
     boundary_allowed = None if plan[1] is None else bool(b_allows) and not b_denies
 
     def decide(decision, matched=_NONE, denied_by=None) -> Decision:
+        if explain and len(matched) > 1:
+            matched = _in_document_order(matched, policies, resource_policy)
         return Decision(decision, tuple(matched), denied_by, boundary_allowed, _dedupe(missing))
 
     # 1. Explicit deny anywhere (the policy type named is the first that denied).

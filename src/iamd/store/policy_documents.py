@@ -20,3 +20,18 @@ def entity_documents(tx, entities: list[tuple[str, str]]) -> list[str]:
         .where(or_(*(and_(pa.entity_type == t, pa.entity_id == i) for t, i in entities)))
         .order_by(mp.name_lower)).scalars().all()
     return [*inline, *managed]
+
+
+def group_documents(tx, group_id: str) -> list[tuple[str, str, str]]:
+    """(policy name, SourcePolicyType, document) of a group's inline policies, then of the
+    default versions of its attached managed policies (the simulator names each one)."""
+    ip, pa, mp, pv = inline_policies.c, policy_attachments.c, managed_policies.c, policy_versions.c
+    inline = tx.execute(select(ip.name, ip.document).where(
+        ip.entity_type == "group", ip.entity_id == group_id).order_by(ip.name)).all()
+    managed = tx.execute(
+        select(mp.name, mp.account_id, pv.document).select_from(
+            policy_attachments.join(managed_policies, mp.policy_id == pa.policy_id)
+            .join(policy_versions, and_(pv.policy_id == mp.policy_id, pv.version_id == mp.default_version)))
+        .where(pa.entity_type == "group", pa.entity_id == group_id).order_by(mp.name_lower)).all()
+    return [*((r.name, "group", r.document) for r in inline),
+            *((r.name, "user-managed" if r.account_id else "aws-managed", r.document) for r in managed)]

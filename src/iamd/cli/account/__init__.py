@@ -1,5 +1,6 @@
 """`iamd account`: the account-management client (alias, credential report, summary,
-authorization details, password policy, SAML providers, and the seed's guided tour).
+authorization details, password policy, SAML providers, policy simulation, and the seed's
+guided tour).
 
 It talks to any IAM endpoint through boto3 alone, iamd or AWS. The user guide is
 docs/account-cli.md.
@@ -14,6 +15,7 @@ from .credential_report import credential_report
 from .demo import demo
 from .password_policy import password_policy
 from .saml import saml_providers
+from .simulate import simulate
 from .summary import summary
 
 
@@ -29,7 +31,7 @@ def account():
 
 
 for command in (alias, credential_report, summary, authorization_details, password_policy,
-                saml_providers, demo):
+                saml_providers, simulate, demo):
     account.add_command(command)
 
 __all__ = ["account"]

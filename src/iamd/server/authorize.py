@@ -74,14 +74,14 @@ MAX_DECISIONS = 256
 @dataclass(frozen=True, slots=True)
 class Peer:
     """What the HTTP connection tells: aws:SourceIp, aws:SecureTransport, aws:UserAgent."""
-    ip: str
+    ip: str | None  # None: not an IP connection (a Unix socket)
     secure: bool
     user_agent: str | None
 
     @classmethod
     def of(cls, scope, headers: dict) -> "Peer":
         client = scope.get("client")
-        return cls(client[0] if client else "127.0.0.1", scope.get("scheme") == "https",
+        return cls(client[0] if client else None, scope.get("scheme") == "https",
                    headers.get("user-agent"))
 
 
@@ -136,7 +136,6 @@ def _principal_context(ctx, caller: Principal, peer: Peer, principal_tags: dict)
     context = {
         "aws:currenttime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
         "aws:epochtime": str(int(now)),
-        "aws:sourceip": peer.ip,
         "aws:securetransport": "true" if peer.secure else "false",
         "aws:principalarn": caller.arn,
         "aws:principalaccount": caller.account_id,
@@ -148,6 +147,8 @@ def _principal_context(ctx, caller: Principal, peer: Peer, principal_tags: dict)
         "aws:requestedregion": ctx.region,
         **principal_tags,
     }
+    if peer.ip is not None:
+        context["aws:sourceip"] = peer.ip
     if peer.user_agent is not None:
         context["aws:useragent"] = peer.user_agent
     return context

@@ -414,3 +414,14 @@ def test_principal_and_context_keys_agree(iam, member):
     keys = iam.get_context_keys_for_principal_policy(PolicySourceArn=member["arn"])["ContextKeyNames"]
     r = iam.simulate_principal_policy(PolicySourceArn=member["arn"], ActionNames=["s3:GetObject"])
     assert r["EvaluationResults"][0]["MissingContextValues"] == keys == ["s3:prefix"]
+
+
+def test_many_pairs_page_through_in_order(iam):
+    """Each action against each resource, action-major, across Marker pages."""
+    actions = [f"iam:Action{i}" for i in range(100)]
+    resources = [f"arn:aws:iam::123456789012:user/u{i}" for i in range(50)]
+    pages = iam.get_paginator("simulate_custom_policy").paginate(
+        PolicyInputList=[doc(allow("*"))], ActionNames=actions, ResourceArns=resources,
+        PaginationConfig={"PageSize": 1000})
+    got = [(r["EvalActionName"], r["EvalResourceName"]) for p in pages for r in p["EvaluationResults"]]
+    assert got == [(a, r) for a in actions for r in resources]

@@ -225,6 +225,10 @@ STATEMENTS = [
     ("Effect: exactly Allow or Deny; another value never applies", {"Effect": "allow", "Action": "*", "Resource": "*"}, "implicitDeny"),
     ("Statement: without Action or NotAction never applies", {"Effect": "Allow", "Resource": "*"}, "implicitDeny"),
     ("Statement: a single statement object (not a list) is read", {"Effect": "Allow", "Action": "*", "Resource": "*"}, "allowed"),
+    ("NotAction of a malformed shape cannot be evaluated: it grants nothing", {"Effect": "Allow", "NotAction": {"x": 1}, "Resource": "*"}, "implicitDeny"),
+    ("NotAction: an empty list cannot be evaluated", {"Effect": "Allow", "NotAction": [], "Resource": "*"}, "implicitDeny"),
+    ("NotResource of a malformed shape cannot be evaluated: it grants nothing", {"Effect": "Allow", "Action": "*", "NotResource": [1]}, "implicitDeny"),
+    ("Action list holding a non-string cannot be evaluated", {"Effect": "Allow", "Action": ["iam:GetUser", 7], "Resource": "*"}, "implicitDeny"),
 ]
 
 

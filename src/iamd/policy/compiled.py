@@ -16,7 +16,7 @@ from typing import Mapping
 
 from . import matching, variables
 from .conditions import Condition, compile_condition
-from .matching import PatternSet, Principals
+from .matching import Principals
 
 VARIABLES_VERSION = "2012-10-17"
 _MEMO_LIMIT = 4096
@@ -37,7 +37,8 @@ class Statement:
         effect = raw.get("Effect")
         self.effect = effect if effect in ("Allow", "Deny") else "Invalid"
         self.not_action = "Action" not in raw and "NotAction" in raw
-        self.actions = matching.action_patterns(raw.get("NotAction" if self.not_action else "Action", []))
+        action = raw.get("NotAction" if self.not_action else "Action", [])
+        self.actions = matching.action_patterns(action)
         self.not_resource = "Resource" not in raw and "NotResource" in raw
         res = raw.get("NotResource" if self.not_resource else "Resource")
         # A statement without Resource (trust policies) applies to any resource.
@@ -46,7 +47,8 @@ class Statement:
         self.not_principal = "Principal" not in raw and "NotPrincipal" in raw
         p = raw.get("NotPrincipal" if self.not_principal else "Principal")
         self.principals: Principals | None = None if p is None else Principals(p)
-        self.valid = self.effect != "Invalid" and ("Action" in raw or "NotAction" in raw)
+        self.valid = (self.effect != "Invalid" and ("Action" in raw or "NotAction" in raw)
+                      and matching.well_formed(action) and (res is None or matching.well_formed(res)))
 
     def __repr__(self) -> str:
         return f"<Statement {self.index} {self.effect} sid={self.sid!r}>"

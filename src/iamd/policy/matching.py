@@ -67,7 +67,7 @@ def arn_regex(template: variables.Template) -> str:
 
 
 @lru_cache(maxsize=16384)
-def _compiled_arn(source: str) -> re.Pattern:
+def compiled_regex(source: str) -> re.Pattern:
     return re.compile(source, re.DOTALL)
 
 
@@ -92,7 +92,7 @@ class _Dynamic:
         if resolved is None:
             return False
         source = arn_regex(resolved) if self.kind == "arn" else glob_regex(resolved)
-        return _compiled_arn(source).fullmatch(value) is not None
+        return compiled_regex(source).fullmatch(value) is not None
 
 
 class PatternSet:
@@ -149,6 +149,13 @@ class PatternSet:
             if d.matches(value, context or {}, missing):
                 return True
         return False
+
+
+def well_formed(value) -> bool:
+    """A string or a non-empty list of strings: anything else cannot be evaluated, and a
+    statement holding it never applies (even as NotAction/NotResource)."""
+    items = _as_list(value)
+    return bool(items) and all(isinstance(v, str) for v in items)
 
 
 def action_patterns(value, enabled_variables: bool = False) -> PatternSet:

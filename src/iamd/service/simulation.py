@@ -124,13 +124,14 @@ class _Simulation:
             detail["EvalDecisionDetails"] = self._details(req)
         # MissingContextValues: at the top for the resource "*", else per resource.
         specific = resource != "*"
+        statements = _statements(d)
         out = {"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": d.decision,
-               "MatchedStatements": _statements(d),
+               "MatchedStatements": statements,
                "MissingContextValues": [] if specific else list(self.missing), **detail}
         if specific:
             out["ResourceSpecificResults"] = [{
                 "EvalResourceName": resource, "EvalResourceDecision": d.decision,
-                "MatchedStatements": _statements(d), "MissingContextValues": list(self.missing), **detail}]
+                "MatchedStatements": statements, "MissingContextValues": list(self.missing), **detail}]
         return out
 
     def _details(self, req: Request) -> dict:
@@ -139,14 +140,29 @@ class _Simulation:
                 "Resource Policy": resource_decision(req, self.resource_policy, self.caller)}
 
 
+class _Results:
+    """The action × resource results as a sequence evaluated on demand, so a page costs
+    MaxItems evaluations however many pairs the request names."""
+
+    def __init__(self, sim: _Simulation, actions: list[str]):
+        self.sim, self.actions = sim, actions
+
+    def __len__(self) -> int:
+        return len(self.actions) * len(self.sim.resources)
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        per = len(self.sim.resources)
+        return [self.sim.result(self.actions[i // per], self.sim.resources[i % per])
+                for i in range(*window.indices(len(self)))]
+
+
 def _simulate(sim: _Simulation, p) -> dict:
     try:
-        results = [sim.result(action, resource) for action in p["ActionNames"] for resource in sim.resources]
+        page, marker = offset_page(_Results(sim, p["ActionNames"]), p.get("Marker"), p.get("MaxItems"))
     except AWSError:
         raise
     except Exception as err:  # an evaluation that cannot complete is AWS's PolicyEvaluation
         raise AWSError("PolicyEvaluation", f"Policy evaluation failed: {type(err).__name__}.") from err
-    page, marker = offset_page(results, p.get("Marker"), p.get("MaxItems"))
     return listing(page, marker, "EvaluationResults")
 
 

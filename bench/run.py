@@ -45,6 +45,60 @@ def scenario_getuser(peer, seconds, conns):
     return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
 
 
+def _conditioned_policy(i: int, resource: str) -> str:
+    """A policy of three statements with conditions, one of which allows GetUser."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": f"ReadUsers{i}", "Effect": "Allow", "Action": ["iam:GetUser", "iam:ListUsers", "iam:Get*Policy"],
+         "Resource": resource, "Condition": {
+             "StringEquals": {"aws:PrincipalTag/team": "bench"},
+             "IpAddress": {"aws:SourceIp": ["127.0.0.0/8", "10.0.0.0/8"]},
+             "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}},
+        {"Sid": f"Other{i}", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "ec2:Describe*"],
+         "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+        {"Sid": f"NoDeletes{i}", "Effect": "Deny", "Action": "iam:Delete*", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:username": "admin"}}}]})
+
+
+def policy_user(iam, name: str = "bench-reader") -> tuple[str, str]:
+    """A user whose rights come from 10 attached managed policies and 5 groups' inline
+    policies, all with conditions; its access key."""
+    iam.create_user(UserName=name, Tags=[{"Key": "team", "Value": "bench"}])
+    for i in range(10):
+        arn = iam.create_policy(PolicyName=f"bench-managed-{i}",
+                                PolicyDocument=_conditioned_policy(i, "arn:aws:iam::*:user/*"))["Policy"]["Arn"]
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    for i in range(5):
+        iam.create_group(GroupName=f"bench-group-{i}")
+        iam.put_group_policy(GroupName=f"bench-group-{i}", PolicyName=f"bench-inline-{i}",
+                             PolicyDocument=_conditioned_policy(10 + i, "arn:aws:iam::*:user/bench-*"))
+        iam.add_user_to_group(GroupName=f"bench-group-{i}", UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def scenario_getuser_policies(peer, seconds, conns):
+    """iamd: GetUser as `policy_user`, enforcement on, after root's GetUser in the same run
+    (printed, with the ratio); moto: its GetUser."""
+    iam = client(peer)
+    iam.create_user(UserName="bench-get")
+    root_reqs = _signed(peer, "GetUser", [{"UserName": "bench-get"}] * 16)
+    if peer.name != "iamd":
+        loadgen.run("127.0.0.1", peer.port, root_reqs, 0.5, conns)
+        return loadgen.run("127.0.0.1", peer.port, root_reqs, seconds, conns)
+    key, secret = policy_user(iam)
+    user_reqs = [raw_request("127.0.0.1", peer.port, "GetUser", {"UserName": "bench-get"}, key, secret, "iam")] * 16
+    for reqs in (root_reqs, user_reqs):
+        loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)
+    root = loadgen.run("127.0.0.1", peer.port, root_reqs, seconds, conns)
+    user = loadgen.run("127.0.0.1", peer.port, user_reqs, seconds, conns)
+    assert user.errors == 0 and root.errors == 0, (user.errors, root.errors)
+    print(f"getuser_policies iamd root {root.rps:9.1f} req/s  p50 {root.percentile(0.5):7.2f} ms; "
+          f"user with 15 policies {user.rps:9.1f} req/s  p50 {user.percentile(0.5):7.2f} ms; "
+          f"user/root = {user.rps / root.rps:.1%}", flush=True)
+    peer.extra["root_rps"] = root.rps
+    return user
+
+
 def scenario_listusers(peer, seconds, conns):
     seed_users(peer, 1000, "bench-list-")
     reqs = _signed(peer, "ListUsers", [{"MaxItems": 100}] * 16)
@@ -79,6 +133,7 @@ def scenario_authorization_details(peer, seconds, conns, per_kind=2_500):
 
 SCENARIOS = {
     "getuser": (scenario_getuser, True),  # (function, compare with the reference app)
+    "getuser_policies": (scenario_getuser_policies, False),
     "listusers": (scenario_listusers, False),
     "createuser": (scenario_createuser, False),
 }

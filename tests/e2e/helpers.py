@@ -78,10 +78,19 @@ def all_pages(method, key, **kw) -> list:
 
 # -- callers ----------------------------------------------------------------------------------
 
-def client_of(server, iam, user_name: str, service: str = "iam", **kw):
-    """A client signed with a new access key of the user (to act as that user)."""
+def client_of(server, iam, user_name: str, service: str = "iam", allow: tuple = (), **kw):
+    """A client signed with a new access key of the user (to act as that user); `allow`:
+    actions the user is granted first (on every resource), as an inline policy."""
+    if allow:
+        grant(iam, user_name, *allow)
     key = iam.create_access_key(UserName=user_name)["AccessKey"]
     return server.client(service, key["AccessKeyId"], key["SecretAccessKey"], **kw)
+
+
+def grant(iam, user_name: str, *actions: str, resource: str = "*", name: str = "granted") -> None:
+    """Allow the user these actions through an inline policy (replacing one of the same name)."""
+    iam.put_user_policy(UserName=user_name, PolicyName=name,
+                        PolicyDocument=policy_doc(list(actions), resource))
 
 
 # -- policy documents -------------------------------------------------------------------------

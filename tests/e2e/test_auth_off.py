@@ -1,6 +1,7 @@
 """`--auth off`, the moto-style test double: no signature is checked, a known access key
-acts as its owner and any other key as the account root, and `POST /moto-api/reset` wipes
-the state as moto's server does."""
+acts as its owner and any other key as the account root, no policy is enforced, `POST
+/moto-api/reset` wipes the state and `POST /moto-api/reset-auth` turns the checks on as
+moto's server does."""
 
 import boto3
 import httpx
@@ -77,3 +78,49 @@ def test_reset_wipes_everything_but_the_account_and_its_root_keys(off, name):
     assert off.client("sts").get_caller_identity()["Account"] == off.account_id
     assert [k["AccessKeyId"] for k in iam.list_access_keys()["AccessKeyMetadata"]] == [off.access_key]
     iam.create_user(UserName=n)  # the name is free again
+
+
+# -- moto's /moto-api/reset-auth: signature checks and policies on after N more calls -----------
+
+def reset_auth(server, body: str) -> httpx.Response:
+    return httpx.post(server.endpoint + "/moto-api/reset-auth", content=body.encode(), timeout=10)
+
+
+def test_reset_auth_turns_checks_on_after_n_calls(server, server_factory, name):
+    off = server_factory(server.engine, extra_args=["--auth", "off", "--no-access-log"]).start()
+    iam = client(off)
+    nobody, admin = name("nobody"), name("admin")
+    for n in (nobody, admin):
+        iam.create_user(UserName=n)
+    iam.attach_user_policy(UserName=admin, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    keys = {n: iam.create_access_key(UserName=n)["AccessKey"] for n in (nobody, admin)}
+    as_nobody = client(off, key=keys[nobody]["AccessKeyId"], secret=keys[nobody]["SecretAccessKey"])
+    resp = reset_auth(off, "2")
+    assert resp.status_code == 200
+    assert resp.json() == {"status": "ok", "PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT": "inf"}
+    for _ in range(2):  # still free: neither signatures nor policies
+        assert "Users" in as_nobody.list_users(MaxItems=1)
+    with pytest.raises(ClientError) as e:
+        as_nobody.list_users(MaxItems=1)
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert e.value.response["Error"]["Message"] == (
+        f"User: arn:aws:iam::{off.account_id}:user/{nobody} is not authorized to perform: iam:ListUsers on "
+        f"resource: arn:aws:iam::{off.account_id}:user/ because no identity-based policy allows the "
+        "iam:ListUsers action")
+    with pytest.raises(ClientError) as e:
+        client(off).list_users(MaxItems=1)  # made-up credentials no longer act as root
+    assert e.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    with pytest.raises(ClientError) as e:
+        client(off, key=keys[admin]["AccessKeyId"], secret="wrong").list_users(MaxItems=1)
+    assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    assert "Users" in client(off, key=keys[admin]["AccessKeyId"],
+                             secret=keys[admin]["SecretAccessKey"]).list_users(MaxItems=1)
+    assert reset_auth(off, "inf").json() == {"status": "ok", "PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT": "2.0"}
+    assert "Users" in client(off).list_users(MaxItems=1)  # free again
+
+
+def test_reset_auth_wants_a_number_and_auth_off(off, server):
+    resp = reset_auth(off, "many")
+    assert resp.status_code == 400 and "Error" in resp.json()
+    resp = reset_auth(server, "0")
+    assert resp.status_code == 403 and b"<Code>AccessDenied</Code>" in resp.content

@@ -162,8 +162,6 @@ def test_unreachable_endpoint(server):
     assert url in line
 
 
-@pytest.mark.xfail(strict=True, reason="waits for policy evaluation in server/authorize.py: today every "
-                                       "caller of the account is allowed every action")
 def test_access_denied(server, iam, name):
     user = name("nobody")
     iam.create_user(UserName=user)
@@ -171,7 +169,9 @@ def test_access_denied(server, iam, name):
     result = run_cli(server, "summary", env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"],
                                              "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
     line = one_error_line(result, "AccessDenied")
-    assert f"user/{user} is not authorized to perform: iam:GetAccountSummary" in line
+    assert line == (f"error: AccessDenied: User: arn:aws:iam::{server.account_id}:user/{user} is not authorized "
+                    "to perform: iam:GetAccountSummary because no identity-based policy allows the "
+                    "iam:GetAccountSummary action")
 
 
 def test_profile_and_endpoint_options(server, tmp_path):

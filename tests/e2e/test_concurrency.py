@@ -1,6 +1,6 @@
 """Concurrency across worker processes and across servers sharing one PostgreSQL database:
 name uniqueness under races, the access-key quota under races, and how fast a deleted or
-deactivated key is refused by every worker."""
+deactivated key, or a policy change, reaches every worker and every server."""
 
 import base64
 import json
@@ -88,10 +88,13 @@ def test_racing_create_access_key_never_exceeds_the_quota(workers2, name):
     assert sorted(k["AccessKeyId"] for k in listed) == sorted(made)
 
 
-def _call(server, key: str, secret: str) -> httpx.Response:
-    """GetCallerIdentity on a connection of its own, so the kernel may hand it to any worker."""
-    url, headers, body = server.sign(b"Action=GetCallerIdentity&Version=2011-06-15", key=key, secret=secret,
-                                     headers={"Connection": "close"})
+CALLER_IDENTITY = b"Action=GetCallerIdentity&Version=2011-06-15"
+LIST_ROLES = b"Action=ListRoles&Version=2010-05-08&MaxItems=1"
+
+
+def _call(server, key: str, secret: str, body: bytes = CALLER_IDENTITY) -> httpx.Response:
+    """One call on a connection of its own, so the kernel may hand it to any worker."""
+    url, headers, body = server.sign(body, key=key, secret=secret, headers={"Connection": "close"})
     return httpx.post(url, headers=headers, content=body, timeout=10)
 
 
@@ -105,12 +108,12 @@ def _pids(server, rids: set) -> set:
     return pids
 
 
-def _warm_every_worker(server, key: str, secret: str) -> None:
-    """Use the key until both workers have served it (and so cached it)."""
+def _warm_every_worker(server, key: str, secret: str, body: bytes = CALLER_IDENTITY, status: int = 200) -> None:
+    """Use the key until both workers have served it (and so cached it and its policies)."""
     rids = set()
     for _ in range(200):
-        resp = _call(server, key, secret)
-        assert resp.status_code == 200, resp.text
+        resp = _call(server, key, secret, body)
+        assert resp.status_code == status, resp.text
         rids.add(resp.headers["x-amzn-requestid"])
         if len(rids) >= 10 and len(_pids(server, rids)) == 2:
             return
@@ -168,3 +171,52 @@ def test_two_servers_on_one_postgresql_database(server_factory, name):
     third.database_url = first.database_url
     with pytest.raises(RuntimeError, match="master key does not decrypt"):
         third.start()
+
+
+def _user_with_key(iam, name) -> tuple[str, str, str]:
+    n = name("policy")
+    iam.create_user(UserName=n)
+    k = iam.create_access_key(UserName=n)["AccessKey"]
+    return n, k["AccessKeyId"], k["SecretAccessKey"]
+
+
+def _answers_within_a_second(servers, key: str, secret: str, status: int) -> None:
+    """One second after a change, every call on every server (and worker) answers `status`."""
+    time.sleep(1.0)
+    for server in servers:
+        for _ in range(20):
+            resp = _call(server, key, secret, LIST_ROLES)
+            assert resp.status_code == status, resp.text
+
+
+def test_policy_change_reaches_every_worker_within_a_second(workers2, name):
+    iam = workers2.client("iam")
+    n, key, secret = _user_with_key(iam, name)
+    _warm_every_worker(workers2, key, secret, LIST_ROLES, 403)
+    iam.attach_user_policy(UserName=n, PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    _answers_within_a_second([workers2], key, secret, 200)
+    _warm_every_worker(workers2, key, secret, LIST_ROLES, 200)
+    iam.put_user_policy(UserName=n, PolicyName="deny", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:List*", "Resource": "*"}]}))
+    _answers_within_a_second([workers2], key, secret, 403)
+
+
+@pytest.mark.skipif("postgresql" not in ENGINES, reason="needs PostgreSQL")
+def test_policy_change_reaches_another_server_on_the_database_within_a_second(server_factory, name):
+    master = base64.b64encode(os.urandom(32)).decode()
+    first = server_factory("postgresql", extra_args=["--no-access-log"], env={"IAMD_MASTER_KEY": master}).start()
+    second = server_factory("postgresql", extra_args=["--no-access-log"], env={"IAMD_MASTER_KEY": master})
+    pg_drop_database(second.database_url)
+    second.database_url = first.database_url
+    second.start()
+    iam = first.client("iam")
+    group = name("readers")
+    iam.create_group(GroupName=group)
+    iam.attach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    n, key, secret = _user_with_key(iam, name)
+    for server in (first, second):
+        assert _call(server, key, secret, LIST_ROLES).status_code == 403
+    iam.add_user_to_group(GroupName=group, UserName=n)  # through the first server
+    _answers_within_a_second([first, second], key, secret, 200)
+    second.client("iam").remove_user_from_group(GroupName=group, UserName=n)  # through the second
+    _answers_within_a_second([first, second], key, secret, 403)

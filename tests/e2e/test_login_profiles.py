@@ -98,7 +98,7 @@ def test_root_must_name_the_user(iam):
 def test_caller_is_the_default_user(own_server, iam, user, policy):
     policy()
     n = user()
-    me = client_of(own_server, iam, n)
+    me = client_of(own_server, iam, n, allow=("iam:GetLoginProfile",))
     iam.create_login_profile(UserName=n, Password=STRONG)
     assert me.get_login_profile()["LoginProfile"]["UserName"] == n
 

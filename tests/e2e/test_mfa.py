@@ -171,7 +171,7 @@ def test_resync_and_deactivate_need_the_owner(iam, device, user):
 def test_caller_is_the_default_user(iam, device, user, server):
     dev, n = device(), user()
     enable_mfa(iam, n, dev)
-    me = client_of(server, iam, n)
+    me = client_of(server, iam, n, allow=("iam:ListMFADevices", "iam:GetMFADevice", "iam:DeactivateMFADevice"))
     assert [d["SerialNumber"] for d in me.list_mfa_devices()["MFADevices"]] == [dev["SerialNumber"]]
     assert me.get_mfa_device(SerialNumber=dev["SerialNumber"])["UserName"] == n
     me.deactivate_mfa_device(SerialNumber=dev["SerialNumber"])

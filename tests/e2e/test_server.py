@@ -118,7 +118,7 @@ def test_banner(logged):
         db = logged.database_url.rsplit("/", 1)[1]
         assert banner[2] == f"iamd: storage: postgresql (postgres@127.0.0.1:5432/{db}), schema version {version}"
     assert banner[3] == f"iamd: account: {logged.account_id}"
-    assert banner[4] == "iamd: auth: enforce (SigV4 signatures verified)"
+    assert banner[4] == "iamd: auth: enforce (SigV4 signatures verified, IAM policies enforced on every call)"
     creds = logged.data_dir.resolve() / "credentials"
     assert banner[5] == f"iamd: root credentials: {creds}"
     assert banner[6] == f"iamd:   export AWS_SHARED_CREDENTIALS_FILE={creds}"

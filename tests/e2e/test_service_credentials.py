@@ -126,7 +126,7 @@ def test_invalid_status(iam, user):
 
 def test_caller_is_the_default_user(iam, user, server):
     n = user()
-    me = client_of(server, iam, n)
+    me = client_of(server, iam, n, allow=("iam:*ServiceSpecificCredential*",))
     cid = create(iam, n)["ServiceSpecificCredentialId"]
     mine = me.list_service_specific_credentials()["ServiceSpecificCredentials"]
     assert [c["ServiceSpecificCredentialId"] for c in mine] == [cid]

@@ -97,7 +97,7 @@ def test_without_user_name_root_and_calling_user(iam, name, server):
     # An IAM user: its own certificates.
     user = name("self")
     iam.create_user(UserName=user)
-    own = client_of(server, iam, user)
+    own = client_of(server, iam, user, allow=("iam:UploadSigningCertificate", "iam:ListSigningCertificates"))
     mine = own.upload_signing_certificate(CertificateBody=certificate_pem(cn="signer"))["Certificate"]
     assert mine["UserName"] == user
     assert [c["CertificateId"] for c in iam.list_signing_certificates(UserName=user)["Certificates"]] \

@@ -123,5 +123,5 @@ def test_list_without_user_name(iam, name, server, keys):
     user = name("self")
     iam.create_user(UserName=user)
     iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=ssh_line(keys[0]))
-    own = client_of(server, iam, user)
+    own = client_of(server, iam, user, allow=("iam:ListSSHPublicKeys",))
     assert [k["UserName"] for k in own.list_ssh_public_keys()["SSHPublicKeys"]] == [user]

@@ -102,7 +102,7 @@ def test_validation_error_wording(iam):
 def test_get_user_without_name_is_the_caller(iam, server, name):
     n = name("me")
     iam.create_user(UserName=n)
-    me = client_of(server, iam, n)
+    me = client_of(server, iam, n, allow=("iam:GetUser",))
     assert me.get_user()["User"]["UserName"] == n
     root = iam.get_user()["User"]
     assert root["Arn"] == f"arn:aws:iam::{server.account_id}:root"

@@ -3,9 +3,12 @@
 Order of checks follows AWS (reference §5.5): no signature, malformed signature, clock
 window, scope, unknown key, signature mismatch. With `--auth off` no signature is checked:
 a known access key acts as its owner and anything else as the account's root (a drop-in
-test double).
+test double), and the principal is marked `unchecked` so no policy is enforced either.
+moto's `POST /moto-api/reset-auth` (`arm`) turns both on after N more calls, as moto
+counts them: per process.
 """
 
+import dataclasses
 import time
 
 from ..protocol.errors import AWSError
@@ -19,6 +22,14 @@ class Authenticator:
         self.resolver = resolver
         self.account_id = account_id
         self.enforce = enforce
+        self.free_calls = float("inf")  # `--auth off`: calls left before checks start
+        self.calls = 0
+
+    def arm(self, free_calls: float) -> float:
+        """Check signatures and policies after `free_calls` more calls (moto's
+        INITIAL_NO_AUTH_ACTION_COUNT); return the previous setting."""
+        previous, self.free_calls, self.calls = self.free_calls, free_calls, 0
+        return previous
 
     def authenticate(self, method: str, path: str, raw_query: str, query: dict,
                      headers: dict, body: bytes, service: str) -> tuple[Principal, str]:
@@ -28,7 +39,9 @@ class Authenticator:
         (still percent-encoded) request path.
         """
         if not self.enforce:
-            return self._lenient(headers, query)
+            if self.calls < self.free_calls:
+                self.calls += 1
+                return self._lenient(headers, query)
         if "authorization" not in headers and "X-Amz-Signature" not in query \
                 and "X-Amz-Algorithm" not in query:
             raise AWSError("MissingAuthenticationToken", "Request is missing Authentication Token")
@@ -50,12 +63,16 @@ class Authenticator:
     def _lenient(self, headers: dict, query: dict) -> tuple[Principal, str]:
         hint = sigv4.credential_hint(headers, query)
         if hint is None:
-            return root_principal(self.account_id), "us-east-1"
+            return _unchecked_root(self.account_id), "us-east-1"
         key_id, region, service = hint
         now = time.time()
         try:
             cred = self.resolver.resolve(key_id, now)
         except AWSError:
-            return root_principal(self.account_id), region
+            return _unchecked_root(self.account_id), region
         self.resolver.note_use(cred, key_id, now, region, service)
-        return cred.principal, region
+        return dataclasses.replace(cred.principal, unchecked=True), region
+
+
+def _unchecked_root(account_id: str) -> Principal:
+    return dataclasses.replace(root_principal(account_id), unchecked=True)

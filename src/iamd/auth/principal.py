@@ -12,6 +12,7 @@ class Principal:
     name: str | None = None  # user name for users
     entity_id: str | None = None  # AIDA… / AROA… of the underlying entity
     access_key_id: str | None = None
+    unchecked: bool = False  # `--auth off`: not authenticated, so not authorized either
 
     @property
     def is_root(self) -> bool:

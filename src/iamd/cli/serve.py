@@ -76,10 +76,11 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     say(f"storage: {_storage(store, settings.data_path)}, schema version {info.schema_version}")
     say(f"account: {info.account_id}")
     if settings.enforce:
-        say("auth: enforce (SigV4 signatures verified)")
+        say("auth: enforce (SigV4 signatures verified, IAM policies enforced on every call)")
     else:
-        say("auth: OFF, INSECURE: no signature is checked; a known access key acts as its owner, "
-            "any other as the account root; POST /moto-api/reset wipes all state. For tests only.")
+        say("auth: OFF, INSECURE: no signature is checked and no policy enforced; a known access key "
+            "acts as its owner, any other as the account root; POST /moto-api/reset wipes all state, "
+            "POST /moto-api/reset-auth N turns checks on after N calls. For tests only.")
     say(f"root credentials: {info.root_key_source}")
     if info.credentials_path:
         say(f"  export AWS_SHARED_CREDENTIALS_FILE={info.credentials_path}")

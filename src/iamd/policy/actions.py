@@ -5,7 +5,7 @@ Authorization Reference). A row says:
 
 * `resource`: the ARN template of the resource the action is evaluated on. Templates are
   relative to `arn:aws:iam::<account>:` unless they are `*`, start with `arn:` or with a
-  parameter that holds a whole ARN (`{PolicyArn}`). Placeholders:
+  parameter that holds a whole ARN (`{PolicyArn}`), or are words (hold a space). Placeholders:
   `{Param}` a request parameter; `{Param|caller}` the caller's own user name when the
   parameter is omitted; `{Param|/}` a literal default; `{Param|Other}` another parameter
   as default; `{path}` the stored path of the entity the template names (looked up in
@@ -17,11 +17,13 @@ Authorization Reference). A row says:
   resource that has tags, and are not listed.
 * `named`: the resource AWS names in the AccessDenied message when it is not the
   evaluated one (recorded: ListUsers names `…:user/` + PathPrefix; ListPolicies names
-  `policy path /`).
+  `policy path /`). Users, groups and roles are named `<type> <name>` (`user alice`,
+  `role cdk-…`, reference §6.9): `NAMED_BY_NAME` derives that from the template.
 * `also`: further permissions AWS checks for the same call (`iam:PassRole` when a role is
   handed to EC2; the new name of a renamed entity), each with its own resource and fixed
   context; `when` makes one depend on a parameter being present.
-* `implicit`: a grant that holds whatever the policies say (`always`: GetCallerIdentity;
+* `implicit`: a grant that holds whatever the policies say (`always`: GetCallerIdentity,
+  GetSessionToken;
   `password-change`: with AllowUsersToChangePassword a user may change its own password
   and read the password policy, reference §6.7).
 
@@ -30,6 +32,7 @@ the seam bumps the account's policy generation in their transaction, so every wo
 cache of compiled policies notices (store/principal_policies.py).
 """
 
+import re
 from dataclasses import dataclass
 
 ALWAYS = "always"
@@ -59,7 +62,8 @@ def op(resource: str, keys: tuple[str, ...] = (), named: str | None = None,
 
 
 def passrole(resource: str, service: str) -> Check:
-    return Check("iam:PassRole", resource, context=(("iam:passedtoservice", service),))
+    """iam:PassRole denials name the role's ARN (recorded)."""
+    return Check("iam:PassRole", resource, named=resource, context=(("iam:passedtoservice", service),))
 
 
 def renamed(resource: str, *params: str) -> Check:
@@ -77,10 +81,10 @@ IAM = {
     "AttachGroupPolicy": op("group{path}{GroupName}", keys=('iam:PolicyARN',)),
     "AttachRolePolicy": op("role{path}{RoleName}", keys=('iam:PolicyARN', 'iam:PermissionsBoundary',)),
     "AttachUserPolicy": op("user{path}{UserName}", keys=('iam:PolicyARN', 'iam:PermissionsBoundary',)),
-    "ChangePassword": op("user{path}{UserName|caller}", implicit=PASSWORD_CHANGE),
+    "ChangePassword": op("user{path}{@caller}", implicit=PASSWORD_CHANGE),
     "CreateAccessKey": op("user{path}{UserName|caller}"),
     "CreateAccountAlias": op("*"),
-    "CreateDelegationRequest": op("delegation-request/{DelegationRequestId}", keys=('iam:DelegationDuration', 'iam:NotificationChannel', 'iam:TemplateArn',)),
+    "CreateDelegationRequest": op("delegation-request/*", keys=('iam:DelegationDuration', 'iam:NotificationChannel', 'iam:TemplateArn',)),
     "CreateGroup": op("group{Path|/}{GroupName}"),
     "CreateInstanceProfile": op("instance-profile{Path|/}{InstanceProfileName}", keys=('aws:TagKeys', 'aws:RequestTag',)),
     "CreateLoginProfile": op("user{path}{UserName|caller}"),
@@ -140,7 +144,7 @@ IAM = {
     "GetDelegationRequest": op("delegation-request/{DelegationRequestId}"),
     "GetGroup": op("group{path}{GroupName}"),
     "GetGroupPolicy": op("group{path}{GroupName}"),
-    "GetHumanReadableSummary": op("delegation-request/{DelegationRequestId}"),
+    "GetHumanReadableSummary": op("{EntityArn}"),
     "GetInstanceProfile": op("instance-profile{path}{InstanceProfileName}"),
     "GetLoginProfile": op("user{path}{UserName|caller}"),
     "GetMFADevice": op("user{path}{UserName|caller}"),
@@ -178,7 +182,7 @@ IAM = {
     "ListOpenIDConnectProviders": op("*"),
     "ListOrganizationsFeatures": op("*"),
     "ListPolicies": op("*", named="policy path {PathPrefix|/}"),
-    "ListPoliciesGrantingServiceAccess": op("{PolicySourceArn}"),
+    "ListPoliciesGrantingServiceAccess": op("{Arn}"),
     "ListPolicyTags": op("{PolicyArn}"),
     "ListPolicyVersions": op("{PolicyArn}"),
     "ListRolePolicies": op("role{path}{RoleName}"),
@@ -262,7 +266,8 @@ STS = {
     "GetCallerIdentity": op("*", implicit=ALWAYS),
     "GetDelegatedAccessToken": op("*"),
     "GetFederationToken": op("arn:aws:sts::{account}:federated-user/{Name}", keys=("aws:TagKeys", "aws:RequestTag")),
-    "GetSessionToken": op("*"),
+    # "No permissions are required for a user to get a session token" (IAM user guide).
+    "GetSessionToken": op("*", implicit=ALWAYS),
     "GetWebIdentityToken": op("*", keys=("aws:TagKeys", "aws:RequestTag")),
 }
 
@@ -279,13 +284,24 @@ POLICY_CHANGES = frozenset({
 })
 
 
+# Entities AWS names by type and name in a denial: "user{path}{UserName}" -> "user {UserName}".
+NAMED_BY_NAME = re.compile(r"^(user|group|role)\{[^}]*\}(\{[^}]+\})$")
+
+
+def _named(check: Check) -> str | None:
+    if check.named is not None:
+        return check.named
+    m = NAMED_BY_NAME.match(check.resource)
+    return f"{m.group(1)} {m.group(2)}" if m else None
+
+
 def _rows() -> dict[str, Row]:
     out = {}
     for service, table in (("iam", IAM), ("sts", STS)):
         for name, (own, also, implicit) in table.items():
             action = f"{service}:{name}"
-            checks = [Check(action, own.resource, own.keys, own.named)]
-            checks += [Check(c.action or action, c.resource, c.keys, c.named, c.when, c.context) for c in also]
+            checks = [Check(action, own.resource, own.keys, _named(own))]
+            checks += [Check(c.action or action, c.resource, c.keys, _named(c), c.when, c.context) for c in also]
             out[name] = Row(service, tuple(checks), implicit)
     return out
 

@@ -10,8 +10,5 @@ URL_ENCODE_SAFE = "-_.~"
 # Operations that arrive unsigned: the token or assertion in the input is the proof.
 UNSIGNED_OPERATIONS = frozenset({"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"})
 
-# Operations that any authenticated caller may call, whatever its policies say.
-ALWAYS_ALLOWED = frozenset({"GetCallerIdentity"})
-
 # Prefixes of actions that only read: they run in a read transaction.
 READ_ONLY_PREFIXES = ("Get", "List", "Simulate", "Decode")

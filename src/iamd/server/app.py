@@ -1,16 +1,16 @@
 """The ASGI application: the whole request pipeline, in order, in `handle`.
 
-1. routes that are not API calls (/health, /moto-api/reset)
+1. routes that are not API calls (/health, /moto-api/reset, /moto-api/reset-auth)
 2. decode the form (POST body and query string)
 3. find the operation by Action and Version
 4. authenticate (SigV4) unless the operation arrives unsigned
-5. authorize (the seam in `authorize.py`)
-6. parse and validate the input against the model
-7. run the handler in one transaction
-8. serialize the output, or the error, and log one line
+5. parse and validate the input against the model
+6. in one transaction: authorize (the seam in `authorize.py`), then run the handler
+7. serialize the output, or the error, and log one line
 """
 
 import gc
+import json
 import logging
 import os
 import sys
@@ -27,7 +27,7 @@ from ..protocol.serializer import serialize_error, serialize_response
 from ..protocol.validate import validate_input
 from ..service.registry import Context, load_handlers
 from .access_log import AccessLog
-from .authorize import authorize
+from .authorize import Peer
 from .settings import Settings
 from .state import AppState
 
@@ -101,6 +101,8 @@ class IamApp:
                                    "health", "-", start)
             if path == "/moto-api/reset" and method == "POST":
                 return self.logged(self.reset(rid), "moto-api/reset", "-", start)
+            if path == "/moto-api/reset-auth" and method == "POST":
+                return self.logged(self.reset_auth(body, rid), "moto-api/reset-auth", "-", start)
             headers = _headers(scope)
             raw_query = scope["query_string"].decode("latin-1")
             params = parse_form(raw_query) if raw_query else {}
@@ -125,7 +127,6 @@ class IamApp:
                     method, (scope.get("raw_path") or b"/").decode("latin-1"), raw_query, params,
                     headers, body, op.service)
                 caller_arn = caller.arn
-                authorize(caller, st.account_id, op.name, params)
             data, type_errors = parse_input(op.input_shape, params)
             validate_input(op.input_shape, data, type_errors)
             handler = self.handlers.get(op.name)
@@ -137,6 +138,7 @@ class IamApp:
             def run(tx):
                 ctx = Context(tx, caller, st.account_id, region, rid, time.time(), st,
                               {"account_created": st.account_created})
+                st.authorize(ctx, op.name, data, Peer.of(scope, headers))
                 return handler(ctx, data)
             out = st.store.run(run, write=write)
             resp = Response(200, serialize_response(op, out, rid), "text/xml", rid)
@@ -170,7 +172,20 @@ class IamApp:
             return self.error(AWSError("AccessDenied", "Reset is only available with --auth off."), rid)
         self.state.store.reset()
         self.state.resolver.clear()
+        self.state.authorize.cache.clear()
         return Response(200, b'{"status":"ok"}', "application/json", rid)
+
+    def reset_auth(self, body: bytes, rid: str) -> Response:
+        """moto's hook: check signatures and policies after N more API calls."""
+        if self.state.settings.enforce:
+            return self.error(AWSError("AccessDenied", "Reset is only available with --auth off."), rid)
+        try:
+            count = float(body.decode().strip())
+        except (UnicodeDecodeError, ValueError):
+            return Response(400, b'{"Error":"The body must be a number of API calls."}', "application/json", rid)
+        previous = self.state.authenticator.arm(count)
+        return Response(200, json.dumps({"status": "ok", "PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT": str(previous)})
+                        .encode(), "application/json", rid)
 
 
 def _headers(scope) -> dict[str, str]:

@@ -6,6 +6,7 @@ from ..auth.authenticate import Authenticator
 from ..auth.credentials import CredentialResolver
 from ..store.crypto import SecretBox
 from ..store.engine import Store
+from .authorize import Authorizer
 from .settings import Settings
 
 
@@ -18,6 +19,7 @@ class AppState:
     authenticator: Authenticator
     account_id: str
     account_created: float
+    authorize: Authorizer
 
     @classmethod
     def open(cls, settings: Settings) -> "AppState":
@@ -32,4 +34,4 @@ class AppState:
             write=False)
         resolver = CredentialResolver(store, box)
         auth = Authenticator(resolver, row.account_id, settings.enforce)
-        return cls(settings, store, box, resolver, auth, row.account_id, row.created_at)
+        return cls(settings, store, box, resolver, auth, row.account_id, row.created_at, Authorizer())

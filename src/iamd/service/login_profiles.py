@@ -97,13 +97,6 @@ def change_password(ctx, p):
     if ctx.caller.kind != "user":
         raise AWSError("InvalidUserType", "Only IAM Users can change their own password.")
     user = require_user(ctx, ctx.caller.name, lock=True)
-    policy = current_policy(ctx)
-    # AllowUsersToChangePassword is an implicit account-level grant of iam:ChangePassword;
-    # while authorize() evaluates no identity policies it is the only grant there is.
-    if policy is None or not policy.allow_users_to_change:
-        raise AWSError("AccessDenied", f"User: {ctx.caller.arn} is not authorized to perform: "
-                                       f"iam:ChangePassword on resource: user {user.name} because no "
-                                       "identity-based policy allows the iam:ChangePassword action")
     profile = _require_profile(ctx, user)
     if not verify_password(profile.password_hash, p["OldPassword"]):
         raise AWSError("AccessDenied", "The old password was incorrect.")

@@ -5,7 +5,8 @@ policies, the default versions of its attached managed policies, the same for ea
 its groups, and its permissions boundary) or to a role (inline, attached, boundary),
 plus the principal's tags (for `aws:PrincipalTag/*`).
 
-`PolicyCache` keeps what the caller builds from that (compiled policies) per principal.
+`PolicyCache` keeps what the caller builds from that (compiled policies) per principal,
+and other facts that only the same writes change (`remember`).
 Every write that changes what a principal may do bumps the account's
 `policy_generation` in its own transaction (`bump`); each worker reads the counter at
 most every `RECHECK` seconds and drops its cache when it moved, so a change reaches every
@@ -133,6 +134,18 @@ class PolicyCache:
                 entries.clear()
             entries[key] = built
         return built
+
+    def remember(self, key, load):
+        """Another fact that only writes bumping the generation change (an entity's path,
+        tags and boundary), kept beside the principals until the next change; a miss
+        (None) is not kept. Call after `get` in the same request."""
+        entries = self._entries
+        value = entries.get(key)
+        if value is None:
+            value = load()
+            if value is not None:
+                entries[key] = value
+        return value
 
     def clear(self) -> None:
         with self._lock:

@@ -27,9 +27,18 @@ from botocore.credentials import Credentials
 
 ENGINES = os.environ.get("IAMD_TEST_ENGINES", "sqlite,postgresql").split(",")
 PG_ADMIN_URL = os.environ.get("IAMD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.exists():
-    SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# ../shared (beside the checkout) holds data that is not part of the repository; a fresh
+# clone has none, and tests that need it skip. IAMD_TEST_SHARED points elsewhere (a path
+# that does not exist shows what a fresh clone sees).
+SHARED = Path(os.environ.get("IAMD_TEST_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or a skip with a one-line reason when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs {path}: ../shared is not part of the repository and is absent here")
+    return path
 
 
 def free_port() -> int:
@@ -231,4 +240,5 @@ def user(iam, name):
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    return SHARED
+    """../shared; the test skips when it is absent (a fresh clone)."""
+    return shared_path()

@@ -27,7 +27,7 @@ from ..protocol.serializer import serialize_error, serialize_response
 from ..protocol.validate import validate_input
 from ..service.registry import Context, load_handlers
 from .access_log import AccessLog
-from .authorize import authorize
+from .authorize import authorize, request_context
 from .settings import Settings
 from .state import AppState
 
@@ -60,6 +60,8 @@ class IamApp:
         more = True
         while more:
             msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return  # the client left, or was cut off by a read timeout, before its request was whole
             body += msg.get("body", b"")
             more = msg.get("more_body", False)
             if len(body) > MAX_BODY:
@@ -125,7 +127,7 @@ class IamApp:
                     method, (scope.get("raw_path") or b"/").decode("latin-1"), raw_query, params,
                     headers, body, op.service)
                 caller_arn = caller.arn
-                authorize(caller, st.account_id, op.name, params)
+                authorize(caller, st.account_id, op.name, params, request_context(scope))
             data, type_errors = parse_input(op.input_shape, params)
             validate_input(op.input_shape, data, type_errors)
             handler = self.handlers.get(op.name)

@@ -77,10 +77,11 @@ class Server:
     access_key: str = ""
     secret_key: str = ""
     log_path: Path | None = None
+    tls_ca: Path | None = None  # started with --tls-cert: clients use https and trust this
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls_ca else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> "Server":
         cmd = [sys.executable, "-m", "iamd.cli.main", "serve", "--port", str(self.port),
@@ -129,13 +130,17 @@ class Server:
                region: str = "us-east-1", retries: int = 0, validate: bool = True):
         """`validate=False` leaves input validation to the server (botocore checks min/max first)."""
         return boto3.client(
-            service, endpoint_url=self.endpoint, region_name=region,
+            service, endpoint_url=self.endpoint, region_name=region, verify=self._verify,
             aws_access_key_id=key or self.access_key, aws_secret_access_key=secret or self.secret_key,
             config=Config(retries={"max_attempts": retries, "mode": "standard"} if retries else {"max_attempts": 1},
                           parameter_validation=validate))
 
+    @property
+    def _verify(self):
+        return str(self.tls_ca) if self.tls_ca else None
+
     def resource(self, key: str | None = None, secret: str | None = None):
-        return boto3.resource("iam", endpoint_url=self.endpoint, region_name="us-east-1",
+        return boto3.resource("iam", endpoint_url=self.endpoint, region_name="us-east-1", verify=self._verify,
                               aws_access_key_id=key or self.access_key,
                               aws_secret_access_key=secret or self.secret_key)
 

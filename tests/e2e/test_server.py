@@ -51,7 +51,8 @@ def test_option_defaults():
     from iamd.cli.serve import serve
     assert {p.name: p.default for p in serve.params} == {
         "host": "127.0.0.1", "port": 8777, "data_dir": "./iamd-data", "database_url": None,
-        "account_id": None, "auth": "enforce", "workers": 1, "access_log": True, "quotas": ()}
+        "account_id": None, "auth": "enforce", "workers": 1, "access_log": True, "quotas": (),
+        "tls_cert": None, "tls_key": None, "header_timeout": 10.0, "body_timeout": 30.0, "keep_alive_timeout": 5.0}
     out = subprocess.run([sys.executable, "-m", "iamd.cli.main", "serve", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for opt in ("--host", "--port", "--data-dir", "--database-url", "--account-id", "--auth", "--workers"):
@@ -119,9 +120,11 @@ def test_banner(logged):
         assert banner[2] == f"iamd: storage: postgresql (postgres@127.0.0.1:5432/{db}), schema version {version}"
     assert banner[3] == f"iamd: account: {logged.account_id}"
     assert banner[4] == "iamd: auth: enforce (SigV4 signatures verified)"
+    assert banner[5] == ("iamd: transport: plain HTTP, unencrypted; beyond loopback serve HTTPS with "
+                         "--tls-cert and --tls-key")
     creds = logged.data_dir.resolve() / "credentials"
-    assert banner[5] == f"iamd: root credentials: {creds}"
-    assert banner[6] == f"iamd:   export AWS_SHARED_CREDENTIALS_FILE={creds}"
+    assert banner[6] == f"iamd: root credentials: {creds}"
+    assert banner[7] == f"iamd:   export AWS_SHARED_CREDENTIALS_FILE={creds}"
 
 
 def test_files_are_private_and_the_credentials_file_works(logged, monkeypatch):

@@ -104,6 +104,7 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
             store.dispose()
     settings.account_id = info.account_id
     settings.port = sock.getsockname()[1]
+    _exit_quietly_after_shutdown()  # from here on, SIGTERM is an orderly exit
     scheme = "https" if settings.tls else "http"
     say = lambda msg: click.echo(f"iamd: {msg}", err=True)  # noqa: E731
     say(f"version {__version__}")
@@ -144,7 +145,6 @@ def _run(sock, settings, tls_cert, tls_key) -> None:
                             log_level="warning", access_log=False, timeout_graceful_shutdown=10,
                             timeout_keep_alive=settings.keep_alive_timeout,
                             ssl_certfile=tls_cert, ssl_keyfile=tls_key)
-    _exit_quietly_after_shutdown()
     if settings.workers > 1:
         Multiprocess(config, sockets=[sock]).run()
         return

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 from conftest import ENGINES, free_port
-from helpers import error_of
+from helpers import error_of, wait_for_port
 
 from iamd import __version__
 
@@ -81,7 +81,7 @@ def test_default_data_dir_account_id_and_root_key_from_environment(tmp_path):
             line = proc.stderr.readline()
             assert line, "".join(banner)
             banner.append(line)
-        _wait_for_port(port)
+        wait_for_port(port)
         data = tmp_path / "iamd-data"
         assert (data / "iamd.db").exists() and (data / "master.key").exists()
         assert not (data / "credentials").exists()
@@ -93,17 +93,6 @@ def test_default_data_dir_account_id_and_root_key_from_environment(tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(15) == 0
-
-
-def _wait_for_port(port: int, timeout: float = 20) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("server did not listen")
 
 
 def test_banner(logged):

@@ -27,7 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from helpers import code, run_iamd
+from helpers import code, run_iamd, wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -92,11 +92,7 @@ def test_make_serve_passes_args(tmp_path):
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     try:
-        lines = []
-        while not any("root credentials" in line for line in lines):
-            line = proc.stdout.readline()
-            assert line, "".join(lines)
-            lines.append(line)
+        lines = _wait_for_banner(proc, proc.stdout)
         assert f"iamd: listening on http://127.0.0.1:{port} with 1 worker(s)\n" in lines
         assert (data / "iamd.db").exists()
     finally:
@@ -169,21 +165,10 @@ def test_account_id_is_permanent_and_the_credentials_file_is_never_rewritten(tmp
         proc.wait(15)
 
 
-def _wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on {port}")
-
-
-def _wait_for_banner(proc) -> list[str]:
+def _wait_for_banner(proc, stream=None) -> list[str]:
     banner = []
     while not any("root credentials" in line for line in banner):
-        line = proc.stderr.readline()
+        line = (stream or proc.stderr).readline()
         assert line, "".join(banner)
         banner.append(line)
     return banner
@@ -196,7 +181,7 @@ def _started_once(data: Path, database_url=None, *extra) -> str:
                              "--data-dir", str(data), "--no-access-log", *engine_args(database_url), *extra],
                             stderr=subprocess.PIPE, text=True)
     _wait_for_banner(proc)
-    _wait_for_port(port)
+    wait_for_port(port)
     proc.terminate()
     assert proc.wait(15) == 0
     return (data / "credentials").read_text()

@@ -30,29 +30,34 @@ class Snapshot:
     sample_secret: str | None  # one sealed secret, to check a master key against
 
 
-def _copy(src: sqlite3.Connection, dest: Path) -> None:
-    """`src`'s content into `dest` (replaced atomically), as a single-file database."""
+def _copy(source: str, dest: Path, failure: str) -> None:
+    """The database at `source` (an SQLite URI) into `dest`, replaced atomically, as a
+    single-file database; an error is a SnapshotError starting with `failure`."""
     tmp = dest.with_name(dest.name + ".part")
-    tmp.unlink(missing_ok=True)
-    private_file(tmp)
     try:
-        out = sqlite3.connect(tmp)
+        tmp.unlink(missing_ok=True)
+        private_file(tmp)
+        src = sqlite3.connect(source, uri=True, timeout=30)
         try:
-            src.backup(out)  # all pages in one step: one consistent read transaction
-            out.execute("PRAGMA journal_mode=DELETE")  # no -wal: the file is the whole snapshot
+            out = sqlite3.connect(tmp)
+            try:
+                src.backup(out)  # all pages in one step: one consistent read transaction
+                out.execute("PRAGMA journal_mode=DELETE")  # no -wal: the file is the whole snapshot
+            finally:
+                out.close()
         finally:
-            out.close()
+            src.close()
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, dest)
-    except BaseException:
+        fd = os.open(dest.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except (sqlite3.Error, OSError) as exc:
         tmp.unlink(missing_ok=True)
-        raise
-    fd = os.open(dest.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        raise SnapshotError(f"{failure}: {exc}") from None
 
 
 def inspect(path: Path) -> Snapshot:
@@ -81,14 +86,7 @@ def take(data_dir: Path, dest: Path) -> Snapshot:
     dest = Path(dest).resolve()
     if dest == db.resolve():
         raise SnapshotError("the backup must not overwrite the database it copies")
-    try:
-        src = sqlite3.connect(db, timeout=30)
-        try:
-            _copy(src, dest)
-        finally:
-            src.close()
-    except (sqlite3.Error, OSError) as exc:
-        raise SnapshotError(f"cannot back up {db} to {dest}: {exc}") from None
+    _copy(f"file:{db}", dest, f"cannot back up {db} to {dest}")
     return inspect(dest)
 
 
@@ -98,15 +96,12 @@ def restore(snapshot: Path, data_dir: Path) -> Snapshot:
     db = data_dir / "iamd.db"
     if db.exists() and db.stat().st_size > 0:
         raise SnapshotError(f"{db} already exists: stop the server and move it aside first")
+    failure = f"cannot restore {snapshot} into {db}"
     try:
         private_dir(data_dir)
         for stale in ("iamd.db-wal", "iamd.db-shm", "iamd.db-journal"):  # of a database that is gone
             (data_dir / stale).unlink(missing_ok=True)
-        src = sqlite3.connect(f"file:{info.path}?mode=ro", uri=True)
-        try:
-            _copy(src, db)
-        finally:
-            src.close()
-    except (sqlite3.Error, OSError) as exc:
-        raise SnapshotError(f"cannot restore {snapshot} into {db}: {exc}") from None
+    except OSError as exc:
+        raise SnapshotError(f"{failure}: {exc}") from None
+    _copy(f"file:{info.path.resolve()}?mode=ro", db, failure)
     return info

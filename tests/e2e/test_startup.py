@@ -88,7 +88,9 @@ def test_readme_lists_every_option_of_serve_help():
 def test_make_serve_passes_args(tmp_path):
     port = free_port()
     data = tmp_path / "data"
-    proc = subprocess.Popen(["make", "-s", "serve", f"ARGS=--port {port} --data-dir {data} --no-access-log"],
+    venv = Path(sys.executable).parent.parent  # this test's install; -o: never reinstall here
+    proc = subprocess.Popen(["make", "-s", "-o", f"{venv}/.installed", "serve", f"VENV={venv}",
+                             f"ARGS=--port {port} --data-dir {data} --no-access-log"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     try:

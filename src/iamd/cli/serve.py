@@ -99,6 +99,9 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     except SQLAlchemyError as exc:  # the database cannot be reached or read: say so, no traceback
         _close(sock)
         raise StartupError(f"cannot open the store: {exc}".splitlines()[0]) from None
+    except OSError as exc:  # the data dir cannot be made or written
+        _close(sock)
+        raise StartupError(f"cannot use the data dir {settings.data_path}: {exc.strerror or exc}") from None
     finally:
         if store is not None:
             store.dispose()

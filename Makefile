@@ -1,4 +1,4 @@
-# The README's two commands: `make serve` and `make test`.
+# The README's two commands: `make serve` (options in ARGS: make serve ARGS="--port 18777") and `make test`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 serve: install
-	$(VENV)/bin/iamd serve
+	$(VENV)/bin/iamd serve $(ARGS)
 
 test: install
 	$(PY) -m pytest

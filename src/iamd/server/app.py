@@ -60,6 +60,8 @@ class IamApp:
         more = True
         while more:
             msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return  # the client left, or was cut off by a read timeout, before its request was whole
             body += msg.get("body", b"")
             more = msg.get("more_body", False)
             if len(body) > MAX_BODY:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..protocol.errors import AWSError
 from . import migrations
+from .files import private_file
 from .fastq import Query
 from .schema.core import accounts
 
@@ -50,8 +51,8 @@ class Tx:
 
 
 def _sqlite_url(data_dir: Path) -> str:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{data_dir / 'iamd.db'}"
+    db = private_file(data_dir / "iamd.db")  # 0600 before SQLite opens it: -wal and -shm follow
+    return f"sqlite:///{db}"
 
 
 class Store:

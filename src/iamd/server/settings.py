@@ -18,6 +18,7 @@ class Settings:
     auth: str = "enforce"
     workers: int = 1
     access_log: bool = True
+    db_timeout: float = 5.0  # seconds: every database wait of a request is bounded by it
 
     @property
     def enforce(self) -> bool:

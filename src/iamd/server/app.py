@@ -48,11 +48,14 @@ log = logging.getLogger("iamd")
 
 
 class Response:
-    __slots__ = ("status", "body", "content_type", "request_id", "log")
+    __slots__ = ("status", "body", "content_type", "request_id", "log", "fault")
 
     def __init__(self, status: int, body: bytes, content_type: str, request_id: str):
         self.status, self.body, self.content_type, self.request_id = status, body, content_type, request_id
-        self.log = None  # (action, caller ARN, ms) for the access log, written on the loop
+        # Written on the loop as the answer goes out, so that a request whose thread is
+        # still busy when the loop answers for it gets one line of each, not two:
+        self.log = None  # (action, caller ARN, ms) for the access log
+        self.fault = None  # what is wrong with the database, for the error log
 
 
 class IamApp:
@@ -89,6 +92,8 @@ class IamApp:
             resp = await self.health(scope["path"], rid, start)
         else:
             resp = await self.offloaded(scope, body, rid, start)
+        if resp.fault is not None:
+            log.error("request %s: database unavailable: %s", rid, resp.fault)
         if self.access_log is not None and resp.log is not None:
             action, caller_arn, ms = resp.log
             self.access_log.write(rid, action, caller_arn, resp.status, ms)
@@ -226,10 +231,11 @@ class IamApp:
 
     def unavailable(self, fault: DatabaseUnavailable, rid: str) -> Response:
         """503 ServiceUnavailable (SDKs retry it), and one log line saying what is wrong."""
-        log.error("request %s: database unavailable: %s", rid, fault.reason)
         if fault.lasting:
             self.fault = (time.monotonic(), fault.reason)
-        return self.error(AWSError("ServiceUnavailable", UNAVAILABLE, 503, sender=False), rid)
+        resp = self.error(AWSError("ServiceUnavailable", UNAVAILABLE, 503, sender=False), rid)
+        resp.fault = fault.reason
+        return resp
 
     def error(self, err: AWSError, rid: str) -> Response:
         status = err.status or self.catalog.error_status.get(err.code) or COMMON_STATUS.get(err.code, 400)

@@ -7,6 +7,7 @@ lock the owning row first (`SELECT … FOR UPDATE`), and unique indexes settle r
 """
 
 import functools
+import math
 import os
 import socket
 import threading
@@ -102,6 +103,7 @@ class Store:
             self.engine = create_engine(self.url, pool_size=POOL_SIZE, max_overflow=8,
                                         pool_timeout=timeout or 30, isolation_level="READ COMMITTED",
                                         connect_args=_pg_connect_args(self.url, timeout))
+            event.listen(self.engine, "do_connect", self._connect_within_deadline)
         self.dialect = self.engine.dialect.name
         self._local = threading.local()
         self._running: dict[int, _Transaction] = {}  # thread id -> its bounded transaction
@@ -166,6 +168,14 @@ class Store:
 
     # -- deadlines ----------------------------------------------------------------------
 
+    def _connect_within_deadline(self, _dialect, _record, _cargs, cparams) -> None:
+        """A connection opened for a request gives up by the request's deadline (psycopg's
+        own floor is 2 s), not a whole CONNECT_TIMEOUT later."""
+        at = getattr(self._local, "deadline", None)
+        if at is not None and "connect_timeout" in cparams:
+            left = at - time.monotonic()
+            cparams["connect_timeout"] = max(2, min(int(cparams["connect_timeout"]), math.ceil(left)))
+
     def set_deadline(self, at: float | None) -> None:
         """Transactions on this thread end by `at` (time.monotonic()) until cleared with
         None: the request's deadline, which its wait for a thread has already used up."""
@@ -229,6 +239,8 @@ class Store:
                 with _Transaction(self, write) as tx:
                     return fn(tx)
             except DatabaseUnavailable as exc:
+                if exc.retry and attempt == 0:
+                    continue  # the held connection had been lost, not this transaction's work
                 pause = 0.05 * (attempt + 1)
                 at = getattr(self._local, "deadline", None)
                 if attempt == retries - 1 or not _transient(exc.__cause__ or exc) \
@@ -279,12 +291,12 @@ class _Transaction:
     `DatabaseUnavailable`; so is a transaction the watchdog aborted at its deadline.
     """
 
-    __slots__ = ("store", "write", "conn", "raw", "tx", "deadline", "expired", "ident")
+    __slots__ = ("store", "write", "conn", "raw", "tx", "deadline", "expired", "ident", "reused")
 
     def __init__(self, store: Store, write: bool):
         self.store, self.write = store, write
         self.raw = None
-        self.expired = False
+        self.expired = self.reused = False
 
     def __enter__(self) -> Tx:
         store = self.store
@@ -300,7 +312,9 @@ class _Transaction:
         try:
             if store._file_id is not None:
                 store._check_sqlite_file()
+            held = getattr(store._local, "conn", None)
             conn = self.conn = store._connection()
+            self.reused = conn is held
             raw = self.raw = conn.connection.driver_connection
             if store.dialect == "sqlite":
                 raw.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
@@ -329,7 +343,7 @@ class _Transaction:
         except Exception as err:  # commit or rollback failed: the connection is not to be trusted
             self._end(self.conn, broken=True)
             if exc is None:  # the commit's failure is the one to report
-                raise (self._fault(err) or err) from err
+                raise (self._fault(err, committing=True) or err) from err
             # else the first error is the one to report, not this echo of it
         else:
             self._end(self.conn, broken)
@@ -340,13 +354,17 @@ class _Transaction:
                 fn()
         return False
 
-    def _fault(self, exc: BaseException) -> DatabaseUnavailable | None:
-        """The database fault `exc` stands for (None: a request error, or already one)."""
+    def _fault(self, exc: BaseException, committing: bool = False) -> DatabaseUnavailable | None:
+        """The database fault `exc` stands for (None: a request error, or already one). A
+        held connection found lost before the commit was sent may be retried on a new one."""
         if isinstance(exc, (AWSError, DatabaseUnavailable)):
             return None
         if self.expired:
             return self.store.timed_out()
-        return describe(exc)
+        fault = describe(exc)
+        if fault is not None:
+            fault.retry = fault.lost and self.reused and not committing
+        return fault
 
     def _end(self, conn: Connection | None, broken: bool) -> None:
         """Stop watching this transaction; give its connection back, or discard it."""

@@ -12,12 +12,16 @@ class DatabaseUnavailable(Exception):
 
     `lasting` faults (disk full, corruption, a missing schema) stay until someone acts;
     the others (a timeout, a lost connection, a lock) may clear on the next request.
+    `lost`: the connection was lost (the server restarted, or ended it), so a transaction
+    that had not sent its commit may run again on a new one (`Store.run` sets `retry`).
     """
 
-    def __init__(self, reason: str, lasting: bool = False):
+    def __init__(self, reason: str, lasting: bool = False, lost: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.lasting = lasting
+        self.lost = lost
+        self.retry = False
 
 
 # SQLite's primary result codes (the name before any `_EXTENDED` part) -> (what, lasting).
@@ -52,6 +56,7 @@ _PG_STATE = {
     "40001": ("the database could not serialize concurrent transactions", False),
     "40P01": ("the database found a deadlock", False),
 }
+_PG_LOST = {"57P01", "57P02", "57P03"}  # the server ended the session: a new one may work
 _PG_CLASS = {
     "08": ("the connection to the database failed", False),
     "53": ("the database server is out of resources", False),
@@ -79,6 +84,12 @@ def _driver_error(exc: BaseException) -> BaseException | None:
     return None
 
 
+def _is_a(err: BaseException, *names: str) -> bool:
+    """Whether `err` is one of the DBAPI's classes of these names (or a subclass), without
+    importing the driver."""
+    return any(cls.__name__ in names for cls in type(err).__mro__)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -99,7 +110,7 @@ def describe(exc: BaseException) -> DatabaseUnavailable | None:
         if primary in _SQLITE:
             what, lasting = _SQLITE[primary]
             return DatabaseUnavailable(f"{what} ({detail})", lasting)
-        if type(err).__name__ == "OperationalError":
+        if _is_a(err, "OperationalError"):
             if detail.startswith(_SQLITE_MISSING):
                 return _missing(detail)
             return DatabaseUnavailable(f"the database failed ({detail})")
@@ -109,9 +120,9 @@ def describe(exc: BaseException) -> DatabaseUnavailable | None:
         return _missing(detail)
     found = _PG_STATE.get(state) or (_PG_CLASS.get(state[:2]) if state else None)
     if found:
-        return DatabaseUnavailable(f"{found[0]} ({detail})", found[1])
-    if state is None and type(err).__name__ in ("OperationalError", "InterfaceError"):
-        return DatabaseUnavailable(f"the connection to the database failed ({detail})")
+        return DatabaseUnavailable(f"{found[0]} ({detail})", found[1], lost=state[:2] == "08" or state in _PG_LOST)
+    if state is None and _is_a(err, "OperationalError", "InterfaceError"):
+        return DatabaseUnavailable(f"the connection to the database failed ({detail})", lost=True)
     return None
 
 

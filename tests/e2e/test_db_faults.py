@@ -32,7 +32,7 @@ from conftest import ENGINES, PG_ADMIN_URL, Server, free_port
 
 # A client that waits far longer than any bound of the server's: if the server did not
 # bound its wait, the stall (which lasts until the test ends it) would end the test here.
-PATIENT = Config(retries={"max_attempts": 1}, read_timeout=120, connect_timeout=10)
+PATIENT = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=120, connect_timeout=10)
 ROOT_KEY = {"IAMD_ROOT_ACCESS_KEY_ID": "AKIAFAULTTESTS0000001", "IAMD_ROOT_SECRET_ACCESS_KEY": "s" * 40}
 
 

@@ -212,10 +212,8 @@ class IamApp:
             resp = self.error(err, rid)
         except UnicodeDecodeError:
             resp = self.error(AWSError("MalformedQueryString", "The request body is not valid UTF-8."), rid)
-        except DatabaseUnavailable as fault:  # the database is down, stalled, full, corrupt: 503
-            resp = self.unavailable(fault, rid)
         except Exception as exc:
-            fault = describe(exc)
+            fault = describe(exc)  # the database is down, stalled, full or corrupt: 503
             if fault is not None:
                 resp = self.unavailable(fault, rid)
             else:  # a bug: answer 500 in the AWS envelope, keep the traceback in the log

@@ -58,6 +58,7 @@ def test_a_failed_cleanup_reports_the_fault_behind_it():
     psycopg.errors.UniqueViolation("duplicate key value violates unique constraint"),
     sqlite3.IntegrityError("UNIQUE constraint failed: users.name_lower"),
     sqlite3.ProgrammingError("Incorrect number of bindings supplied"),
+    sqlite3.OperationalError('near "SELEC": syntax error'),
     ValueError("not a database error at all"),
 ], ids=lambda e: type(e).__name__)
 def test_bugs_are_not_faults_of_the_database(err):

@@ -110,11 +110,9 @@ def describe(exc: BaseException) -> DatabaseUnavailable | None:
         if primary in _SQLITE:
             what, lasting = _SQLITE[primary]
             return DatabaseUnavailable(f"{what} ({detail})", lasting)
-        if _is_a(err, "OperationalError"):
-            if detail.startswith(_SQLITE_MISSING):
-                return _missing(detail)
-            return DatabaseUnavailable(f"the database failed ({detail})")
-        return None
+        if _is_a(err, "OperationalError") and detail.startswith(_SQLITE_MISSING):
+            return _missing(detail)
+        return None  # SQLITE_ERROR is also a syntax error: a bug
     state = getattr(err, "sqlstate", None)
     if state in _PG_MISSING:
         return _missing(detail)

@@ -72,6 +72,7 @@ class Server:
     database_url: str | None = None
     extra_args: list = field(default_factory=list)
     env: dict = field(default_factory=dict)
+    launcher: list = field(default_factory=list)  # a command that runs iamd's (e.g. unshare)
     proc: subprocess.Popen | None = None
     account_id: str = ""
     access_key: str = ""
@@ -84,7 +85,7 @@ class Server:
         return f"{'https' if self.tls_ca else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> "Server":
-        cmd = [sys.executable, "-m", "iamd.cli.main", "serve", "--port", str(self.port),
+        cmd = [*self.launcher, sys.executable, "-m", "iamd.cli.main", "serve", "--port", str(self.port),
                "--data-dir", str(self.data_dir), *self.extra_args]
         if self.database_url:
             cmd += ["--database-url", self.database_url]

@@ -93,6 +93,7 @@ def test_findings_ahead_in_time_with_a_password_policy(acct):
     finally:
         iam.delete_account_password_policy()
     assert found - set(EXPECTED_NOW) == {
+        (ROOT, "access-key-too-old"), (ROOT, "credential-unused"),  # root's key is judged like any other
         ("onekey", "access-key-too-old"), ("onekey", "credential-unused"),
         ("twokeys", "access-key-too-old"),
         ("console", "credential-unused"), ("guarded", "credential-unused"),  # passwords never used

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
-from helpers import enable_mfa, ok, one_error_line, quota_override
+from helpers import enable_mfa, ok, one_error_line, quota_override, saml_metadata
 from helpers import run_account_cli as run_cli
 
 ROOT = "<root_account>"
@@ -221,7 +221,7 @@ PIPED_COMMANDS = [
     ("credential-report",), ("credential-report", "--findings"), ("credential-report", "--columns", "all"),
     ("summary",), ("authorization-details",),
     ("password-policy", "set", "--min-length", "10"), ("password-policy",), ("password-policy", "show"),
-    ("saml-providers",), ("saml-providers", "list"),
+    ("saml-providers",), ("saml-providers", "list"), ("saml-providers", "show", "piped-idp"),
 ]
 RULE_CHARS = set("─━═-=│ ")
 
@@ -238,14 +238,17 @@ def assert_script_friendly(text: str, what) -> None:
             assert len(line) <= max(80, widest_text), f"{what}: a {len(line)}-column rule on line {number}"
 
 
-def test_piped_output_has_no_long_rules_and_no_trailing_blanks(acct):
+def test_piped_output_has_no_long_rules_and_no_trailing_blanks(acct, tmp_path):
+    (tmp_path / "idp.xml").write_text(saml_metadata(valid_until="2031-01-01T00:00:00Z"))
     try:
+        assert_script_friendly(ok(run_cli(acct, "saml-providers", "create", "piped-idp", "--metadata",
+                                          str(tmp_path / "idp.xml"), "--tag", "team=sec")), "saml create")
         for command in PIPED_COMMANDS:
             for fmt in ("table", "json", "yaml", "csv"):
                 out = ok(run_cli(acct, *command, "-o", fmt))
                 assert out.strip(), (command, fmt)
                 assert_script_friendly(out, (command, fmt))
-        for command in (("password-policy", "delete"), ("alias", "delete")):
+        for command in (("password-policy", "delete"), ("alias", "delete"), ("saml-providers", "delete", "piped-idp")):
             assert_script_friendly(ok(run_cli(acct, *command)), command)
         for answers in ("y\nn\nn\n", "y\ny\ny\ny\ny\n"):  # the demo, interactive and unattended
             demo = ok(run_cli(acct, "demo", input=answers))

@@ -5,6 +5,8 @@ places it in three columns (principals and instance profiles | groups and roles 
 policies), ordered by the barycentre heuristic so that lines cross as little as possible.
 A force layout turns a few hundred IAM entities into a hairball; columns stay readable
 because IAM edges only ever point "rightwards" (membership, then attachment).
+`routes` bends an edge that would run through another entity's node or label (a user's
+own policy passes the middle column) round it, given the boxes a renderer measured.
 `write` draws it with matplotlib (SVG/PNG) or as a self-contained HTML page.
 """
 

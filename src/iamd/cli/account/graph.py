@@ -206,9 +206,20 @@ def routes(g: nx.DiGraph, pos: dict, boxes: dict[str, Box], clearance: float) ->
     by_top = {c: sorted((box[1], n) for n, box in boxes.items() if column[n] == c) for c in spans}
     tallest = max((box[3] - box[1] for box in boxes.values()), default=0.0)
 
+    def y_at(u: str, v: str, x: float) -> float:
+        (x0, y0), (x1, y1) = pos[u], pos[v]
+        return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+
     def in_the_way(u: str, v: str) -> bool:
-        low, high = sorted((pos[u][1], pos[v][1]))
+        # Per column, only the boxes level with the stretch of the line inside the
+        # column's band can be in the way: a long, steep edge is not checked against
+        # every row it spans.
+        xs = sorted((pos[u][0], pos[v][0]))
         for c in range(column[u], column[v] + 1):
+            start, end = max(left.get(c, xs[0]), xs[0]), min(right.get(c, xs[1]), xs[1])
+            if start > end:
+                continue
+            low, high = sorted((y_at(u, v, start), y_at(u, v, end)))
             tops = by_top.get(c, [])
             for _, n in tops[bisect.bisect_left(tops, (low - tallest,)):bisect.bisect_right(tops, (high, "\uffff"))]:
                 if n not in (u, v) and crosses(pos[u], pos[v], boxes[n]):

@@ -26,6 +26,7 @@ from ..protocol.quirks import READ_ONLY_PREFIXES, UNSIGNED_OPERATIONS
 from ..protocol.serializer import serialize_error, serialize_response
 from ..protocol.validate import validate_input
 from ..service.registry import Context, load_handlers
+from ..store import group_commit
 from .access_log import AccessLog
 from .authorize import authorize
 from .settings import Settings
@@ -50,6 +51,7 @@ class IamApp:
         self.access_log = AccessLog() if state.settings.access_log else None
         dbapi = state.store.engine.dialect.dbapi  # the fast path raises the driver's own errors
         self.db_down = (OperationalError, dbapi.OperationalError, dbapi.InterfaceError)
+        self.durable = group_commit.enable(state.store)  # None: each commit is durable itself
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -71,6 +73,9 @@ class IamApp:
                                           rid), "-", "-", time.perf_counter())
         else:
             resp = self.handle(scope, body, rid)
+        if self.durable is not None and not await self.durable.settle():
+            resp = self.error(AWSError("ServiceUnavailable", "Service is unavailable. Please try again later.",
+                                       503, sender=False), rid)
         await send({"type": "http.response.start", "status": resp.status, "headers": [
             (b"content-type", resp.content_type.encode()),
             (b"content-length", str(len(resp.body)).encode()),

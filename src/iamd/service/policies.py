@@ -73,8 +73,9 @@ def policy_shape(row, attached: dict, boundaries: dict, full: bool = False,
     return out
 
 
-def full_policy(ctx, row) -> dict:
-    attached, boundaries = PolicyRepo(ctx.tx, ctx.account_id).usage([row])
+def full_policy(ctx, row, new: bool = False) -> dict:
+    """The policy with its usage counts (none yet for a policy created by this call)."""
+    attached, boundaries = ({}, {}) if new else PolicyRepo(ctx.tx, ctx.account_id).usage([row])
     tags = tag_list(ctx, "policy", row.policy_id) if row.account_id else []
     return policy_shape(row, attached, boundaries, full=True, tags=tags or None)
 
@@ -95,7 +96,7 @@ def create_policy(ctx, p):
                        p["PolicyDocument"], ctx.now):
         raise already_exists(f"A policy called {name} already exists. Duplicate names are not allowed.")
     add_tags(ctx, "policy", policy_id, tags)
-    return {"Policy": full_policy(ctx, repo.get_by_id(policy_id))}
+    return {"Policy": full_policy(ctx, repo.get_by_id(policy_id), new=True)}
 
 
 @operation("GetPolicy")

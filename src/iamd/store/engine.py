@@ -66,6 +66,7 @@ class Store:
                                         isolation_level="READ COMMITTED")
         self.dialect = self.engine.dialect.name
         self._local = threading.local()
+        self.group_commit = None  # store.group_commit.enable: the server fsyncs commits in groups
 
     @staticmethod
     def _sqlite_engine(url: str) -> Engine:
@@ -177,6 +178,8 @@ class _Transaction:
                     raise AWSError("ConcurrentModification",
                                    "The request was rejected because it conflicts with another "
                                    "change made at the same time.") from err
+                if self.write and store.group_commit is not None:
+                    store.group_commit.note_commit()
                 for fn in self.tx.after_commit:
                     fn()
             else:

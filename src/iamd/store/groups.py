@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .entity_counts import entity_count
 from .paging import page
 from .schema.core import users
 from .schema.entities import group_members, groups
@@ -46,8 +47,7 @@ class GroupRepo:
         creators queue behind each other and the GroupsPerAccount quota holds exactly."""
         if lock:
             self.tx.lock_account(self.account_id)
-        return self.tx.execute(select(func.count()).select_from(groups)
-                               .where(groups.c.account_id == self.account_id)).scalar()
+        return entity_count(self.tx, self.account_id, groups)
 
     def update(self, group_id: str, **values) -> bool:
         """Rename and/or move; False when the new name is taken."""

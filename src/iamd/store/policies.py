@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 
+from .entity_counts import entity_count
 from .paging import page
 from .schema.core import users
 from .schema.entities import roles
@@ -59,8 +60,7 @@ class PolicyRepo:
         return self.tx.execute(select(mp).where(mp.c.policy_id == policy_id)).first()
 
     def count_local(self) -> int:
-        return self.tx.execute(select(func.count()).select_from(mp)
-                               .where(mp.c.account_id == self.account_id)).scalar()
+        return entity_count(self.tx, self.account_id, mp)
 
     def boundary_arns(self):
         """Subquery: the ARNs this account's users and roles use as permissions boundary."""

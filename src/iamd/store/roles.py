@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .entity_counts import entity_count
 from .paging import page
 from .schema.entities import roles, slr_deletions
 from .schema.policies import inline_policies, policy_attachments
@@ -46,8 +47,7 @@ class RoleRepo:
         creators queue behind each other and the RolesPerAccount quota holds exactly."""
         if lock:
             self.tx.lock_account(self.account_id)
-        return self.tx.execute(select(func.count()).select_from(roles)
-                               .where(roles.c.account_id == self.account_id)).scalar()
+        return entity_count(self.tx, self.account_id, roles)
 
     def update(self, role_id: str, **values) -> None:
         self.tx.execute(update(roles).where(roles.c.role_id == role_id).values(**values))

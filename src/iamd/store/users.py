@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .entity_counts import entity_count
 from .fastq import Query
 from .paging import page_query
 from .schema.core import tags, users
@@ -22,7 +23,6 @@ _GET_WITH_TAGS = Query(
     .where(users.c.account_id == bindparam("account_id"), users.c.name_lower == bindparam("name_lower"))
     .order_by(tags.c.key))
 _GET_BY_ID = Query(select(users).where(users.c.user_id == bindparam("user_id")))
-_COUNT = Query(select(func.count()).select_from(users).where(users.c.account_id == bindparam("account_id")))
 _LIST = select(users).where(users.c.account_id == bindparam("account_id"))
 # PathPrefix as a plain comparison of the path's head (LIKE would need escaping).
 _LIST_PREFIX = _LIST.where(func.substr(users.c.path, 1, func.length(bindparam("prefix"))) == bindparam("prefix"))
@@ -68,7 +68,7 @@ class UserRepo:
         return page_query(self.tx, query, params, ("name_lower",), marker, max_items)
 
     def count(self) -> int:
-        return _COUNT.scalar(self.tx, account_id=self.account_id)
+        return entity_count(self.tx, self.account_id, users)
 
     def update(self, user_id: str, **values) -> bool:
         if "name" in values:

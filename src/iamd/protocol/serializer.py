@@ -37,7 +37,14 @@ def xml_text(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
+# quote() of each ASCII character: an ASCII document (nearly all of them) is encoded by
+# one str.translate instead of quote's Python loop over its bytes.
+_URL_ASCII = {c: quote(chr(c), safe=URL_ENCODE_SAFE) for c in range(128)}
+
+
 def url_encoded(value: str) -> str:
+    if value.isascii():
+        return value.translate(_URL_ASCII)
     # A lone surrogate has no UTF-8 form; it goes the way it goes in plain text.
     if _SURROGATES.search(value) is not None:
         value = _SURROGATES.sub("\ufffd", value)

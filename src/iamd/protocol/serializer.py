@@ -59,9 +59,18 @@ def _epoch(value) -> float:
     return value
 
 
+_ISO_SECONDS: dict[int, str] = {}  # entities made in bulk share their seconds
+
+
 def iso8601(value) -> str:
     # Second precision, as IAM answers; gmtime floors the fraction.
-    return strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(_epoch(value)))
+    second = int(_epoch(value) // 1)
+    text = _ISO_SECONDS.get(second)
+    if text is None:
+        if len(_ISO_SECONDS) >= 65536:
+            _ISO_SECONDS.clear()
+        text = _ISO_SECONDS[second] = strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(second))
+    return text
 
 
 def _unix(value) -> str:

@@ -10,6 +10,9 @@ bindparam (`col.in_(bindparam("ids", expanding=True))`) given a non-empty list.
 
 from collections import namedtuple
 
+from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import insert as _upsert_insert
+
 
 _PLACEHOLDER = {"qmark": lambda name, i: "?", "format": lambda name, i: "%s",
                 "pyformat": lambda name, i: f"%({name}_{i})s", "named": lambda name, i: f":{name}_{i}"}
@@ -94,3 +97,12 @@ def _expand(sql: str, params: dict, expanding: tuple, paramstyle: str) -> tuple[
         if paramstyle in ("pyformat", "named"):
             params.update({f"{name}_{i}": v for i, v in enumerate(values)})
     return sql, params
+
+
+def insert_new(table, columns: str) -> Query:
+    """INSERT of the named columns (bindparams of the same names) that does nothing when a
+    unique key is taken: `run()` answers 1 for a new row, 0 for a taken name. Cheaper than
+    a savepoint around an insert that may fail, on both engines (the clause compiles for
+    SQLite as for PostgreSQL)."""
+    return Query(_upsert_insert(table).values({c: bindparam(c) for c in columns.split()})
+                 .on_conflict_do_nothing())

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .entity_counts import entity_count
+from .fastq import Query, insert_new
 from .paging import page
 from .schema.core import users
 from .schema.entities import group_members, groups
+
+_INSERT = insert_new(groups, "group_id account_id name name_lower path created_at")
+_GET_BY_ID = Query(select(groups).where(groups.c.group_id == bindparam("group_id")))
 
 
 class GroupRepo:
@@ -17,14 +21,8 @@ class GroupRepo:
 
     def create(self, group_id: str, name: str, path: str, created_at: float) -> bool:
         """Insert; False when the name is taken (case-insensitively)."""
-        try:
-            with self.tx.conn.begin_nested():
-                self.tx.execute(insert(groups).values(
-                    group_id=group_id, account_id=self.account_id, name=name,
-                    name_lower=name.lower(), path=path, created_at=created_at))
-        except IntegrityError:
-            return False
-        return True
+        return _INSERT.run(self.tx, group_id=group_id, account_id=self.account_id, name=name,
+                           name_lower=name.lower(), path=path, created_at=created_at) == 1
 
     def get(self, name: str, lock: bool = False):
         stmt = select(groups).where(groups.c.account_id == self.account_id,
@@ -34,7 +32,7 @@ class GroupRepo:
         return self.tx.execute(stmt).first()
 
     def get_by_id(self, group_id: str):
-        return self.tx.execute(select(groups).where(groups.c.group_id == group_id)).first()
+        return _GET_BY_ID.one(self.tx, group_id=group_id)
 
     def list(self, path_prefix: str | None, marker: str | None, max_items: int | None):
         stmt = select(groups).where(groups.c.account_id == self.account_id)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from .entity_counts import entity_count
+from .fastq import Query, insert_new
 from .paging import page
 from .schema.entities import roles, slr_deletions
 from .schema.policies import inline_policies, policy_attachments
+
+_OPTIONAL = {"description": None, "max_session_duration": 3600, "permissions_boundary": None,
+             "service_linked": False}
+_INSERT = insert_new(roles, "role_id account_id name name_lower path created_at assume_role_policy "
+                            + " ".join(_OPTIONAL))
+_GET_BY_ID = Query(select(roles).where(roles.c.role_id == bindparam("role_id")))
 
 
 class RoleRepo:
@@ -17,14 +23,8 @@ class RoleRepo:
 
     def create(self, **values) -> bool:
         """Insert a role (column values); False when the name is taken (case-insensitively)."""
-        values.setdefault("service_linked", False)
-        try:
-            with self.tx.conn.begin_nested():
-                self.tx.execute(insert(roles).values(
-                    account_id=self.account_id, name_lower=values["name"].lower(), **values))
-        except IntegrityError:
-            return False
-        return True
+        return _INSERT.run(self.tx, **{**_OPTIONAL, **values, "account_id": self.account_id,
+                                       "name_lower": values["name"].lower()}) == 1
 
     def get(self, name: str, lock: bool = False):
         stmt = select(roles).where(roles.c.account_id == self.account_id,
@@ -34,7 +34,7 @@ class RoleRepo:
         return self.tx.execute(stmt).first()
 
     def get_by_id(self, role_id: str):
-        return self.tx.execute(select(roles).where(roles.c.role_id == role_id)).first()
+        return _GET_BY_ID.one(self.tx, role_id=role_id)
 
     def list(self, path_prefix: str | None, marker: str | None, max_items: int | None):
         stmt = select(roles).where(roles.c.account_id == self.account_id)

@@ -67,19 +67,22 @@ def scenario_credential_report(peer, seconds, conns, users=10_000):
     return loadgen.Result(rows, 0, took, [took])
 
 
-def scenario_seeding(peer, args, walk=False) -> dict:
-    """Seed `--per-kind` of each kind in bands (bench.seeding); with `walk`, then time
-    GetAccountAuthorizationDetails over the seeded account."""
-    account = client(peer, "sts").get_caller_identity()["Account"]
-    out = seeding.seed(peer, account, args.per_kind, args.seed_connections)
-    if walk:
+def account_of(peer) -> str:
+    return client(peer, "sts").get_caller_identity()["Account"]
+
+
+def scenario_seeding(started: list, args, walk=False) -> dict:
+    """Seed `--per-kind` of each kind in bands on every started peer, taking turns
+    (bench.seeding); with `walk`, then time GetAccountAuthorizationDetails over each."""
+    out = seeding.seed(started, [account_of(p) for p in started], args.per_kind, args.seed_connections)
+    for peer in started if walk else ():
         raw, size, pages = accounts.walk_authorization_details_raw(peer)
         print(f"authdetails  {peer.name:6s} whole walk, raw HTTP (no client parsing): {raw:.3f} s, "
               f"{size / 1e6:.1f} MB, {len(pages)} pages", flush=True)
         took, seen = accounts.time_authorization_details(client(peer))
         print(f"authdetails  {peer.name:6s} whole walk, boto3: {took:.3f} s, {seen} entities", flush=True)
-        out.update(walk_raw_s=round(raw, 3), walk_mb=round(size / 1e6, 1), pages=len(pages),
-                   walk_boto3_s=round(took, 3), entities=seen)
+        out[peer.name].update(walk_raw_s=round(raw, 3), walk_mb=round(size / 1e6, 1), pages=len(pages),
+                              walk_boto3_s=round(took, 3), entities=seen)
     return out
 
 
@@ -88,7 +91,7 @@ def scenario_gaad_scale(peer, args) -> dict:
     (entities in all, a quarter of each kind), the whole walk over raw HTTP and the pages
     at its start, middle and end; linear work means the same time per entity at every
     size and pages that cost the same wherever the marker points."""
-    account = client(peer, "sts").get_caller_identity()["Account"]
+    account = account_of(peer)
     rows, have = [], 0
     for size in args.scale_sizes:
         step = size // 4 - have
@@ -123,11 +126,10 @@ SCENARIOS = {
 TIMED = {
     "credreport": scenario_credential_report,
 }
-# Account-wide scenarios with reports of their own: (function, with moto).
+# Account-wide scenarios with reports of their own, iamd and moto up together.
 ACCOUNT = {
-    "seeding": (scenario_seeding, True),
-    "authdetails": (lambda peer, args: scenario_seeding(peer, args, walk=True), True),
-    "gaadscale": (scenario_gaad_scale, False),
+    "seeding": scenario_seeding,
+    "authdetails": lambda started, args: scenario_seeding(started, args, walk=True),
 }
 
 
@@ -180,10 +182,19 @@ def main(argv=None):
         if name in TIMED:
             results[name] = run_timed(name, TIMED[name], args)
             continue
+        if name == "gaadscale":
+            results[name] = dict(run_peers(scenario_gaad_scale, args, False, False, whole_args=True))
+            continue
         if name in ACCOUNT:
-            fn, with_moto = ACCOUNT[name]
-            got = dict(run_peers(fn, args, False, with_moto, whole_args=True))
-            results[name] = seeding.report(got) if name != "gaadscale" else got
+            started = [peers.start_iamd(args.database_url, not args.no_access_log)]
+            try:
+                if not args.skip_moto:
+                    started.append(peers.start_moto())
+                got = ACCOUNT[name](started, args)
+            finally:
+                for peer in started:
+                    peer.stop()
+            results[name] = seeding.report(got)
             if name == "authdetails" and "moto" in got:
                 ratio = got["moto"]["walk_raw_s"] / got["iamd"]["walk_raw_s"]
                 for n, r in got.items():

@@ -12,7 +12,8 @@ create mix (`PROBE` calls) measures what a create costs in an empty account and 
 seeded one.
 
 Requests are signed a band at a time, before the band's clock starts, and each is sent
-exactly once over `connections` keep-alive connections (`loadgen.run_each`).
+exactly once over `connections` keep-alive connections (`loadgen.run_each`). Both servers
+run at once and take turns band by band, one loaded at a time.
 """
 
 from . import loadgen
@@ -50,30 +51,47 @@ def send(peer, calls: list[tuple[str, dict]], connections: int) -> loadgen.Resul
     return loadgen.run_each("127.0.0.1", peer.port, reqs, connections)
 
 
-def seed(peer, account: str, per_kind: int, connections: int, band: int = BAND, log=print) -> dict:
-    """Probe, seed in bands, probe again; rates in calls per second."""
-    out = {"bands": [], "errors": 0}
+def seed(peers: list, accounts: list[str], per_kind: int, connections: int, band: int = BAND,
+         log=print) -> dict[str, dict]:
+    """Probe, seed in bands, probe again, on every peer; rates in calls per second.
 
-    def timed(label, calls):
-        r = send(peer, calls, connections)
-        out["errors"] += r.errors
-        log(f"seeding      {peer.name:6s} {label:24s} {r.rps:8.1f} req/s  "
-            f"p50 {r.percentile(0.5):6.2f} ms  errors {r.errors}")
-        return r
+    The peers take turns band by band (all of them up, one loaded at a time), so that a
+    machine whose load drifts during the seed weighs on each of them alike.
+    """
+    out = {p.name: {"bands": [], "errors": 0, "calls": 0, "seconds": 0.0} for p in peers}
 
-    send(peer, create_calls(100, "warm"), connections)  # connections, caches, the server's first calls
-    out["probe_empty"] = timed("probe (empty)", create_calls(PROBE // 4, "probe-a")).rps
-    total_calls, total_seconds = 0, 0.0
-    for phase, calls in (("creates", create_calls(per_kind)), ("relations", relation_calls(account, per_kind))):
-        for start in range(0, len(calls), band):
-            part = calls[start:start + band]
-            label = f"{phase} {start // 1000}k-{(start + len(part)) // 1000}k"
-            r = timed(label, part)
-            out["bands"].append({"band": label, "rps": round(r.rps, 1), "errors": r.errors})
-            total_calls += len(part)
-            total_seconds += r.seconds
-    out["probe_seeded"] = timed("probe (seeded)", create_calls(PROBE // 4, "probe-b")).rps
-    out["rps"] = total_calls / total_seconds if total_seconds else 0.0
+    def each(label, calls_of, banded=False):
+        rates = {}
+        for peer, account in zip(peers, accounts):
+            calls = calls_of(account)
+            r = send(peer, calls, connections)
+            o = out[peer.name]
+            o["errors"] += r.errors
+            if banded:
+                o["bands"].append({"band": label, "rps": round(r.rps, 1), "errors": r.errors})
+                o["calls"] += len(calls)
+                o["seconds"] += r.seconds
+            rates[peer.name] = r.rps
+            log(f"seeding      {peer.name:6s} {label:24s} {r.rps:8.1f} req/s  "
+                f"p50 {r.percentile(0.5):6.2f} ms  errors {r.errors}")
+        return rates
+
+    each("warm-up", lambda a: create_calls(100, "warm"))  # connections, caches, first calls
+    for name, rps in each("probe (empty)", lambda a: create_calls(PROBE // 4, "probe-a")).items():
+        out[name]["probe_empty"] = rps
+    for phase in ("creates", "relations"):
+        length = per_kind * 4
+        for start in range(0, length, band):
+            end = min(start + band, length)
+
+            def calls_of(account, phase=phase, start=start, end=end):
+                calls = create_calls(per_kind) if phase == "creates" else relation_calls(account, per_kind)
+                return calls[start:end]
+            each(f"{phase} {start // 1000}k-{end // 1000}k", calls_of, banded=True)
+    for name, rps in each("probe (seeded)", lambda a: create_calls(PROBE // 4, "probe-b")).items():
+        out[name]["probe_seeded"] = rps
+    for o in out.values():
+        o["rps"] = o["calls"] / o["seconds"] if o["seconds"] else 0.0
     return out
 
 

@@ -113,14 +113,15 @@ class GroupCommit:
 
 
 def enable(store) -> GroupCommit | None:
-    """Switch `store` (SQLite) to group commit; None for other engines, which commit as before.
+    """Switch `store` (a SQLite file) to group commit; None for other engines, which commit
+    as before.
 
     Connections opened from now on run `synchronous=NORMAL`; the ones already open (start-up
     work ran at FULL) are closed so that none is left behind.
     """
-    if store.dialect != "sqlite":
-        return None
     db = store.engine.url.database
+    if store.dialect != "sqlite" or not db or db == ":memory:":
+        return None
     group = GroupCommit(Path(db))
 
     @event.listens_for(store.engine, "connect")

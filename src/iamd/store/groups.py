@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .entity_counts import entity_count
@@ -13,6 +13,13 @@ from .schema.entities import group_members, groups
 
 _INSERT = insert_new(groups, "group_id account_id name name_lower path created_at")
 _GET_BY_ID = Query(select(groups).where(groups.c.group_id == bindparam("group_id")))
+_BY_NAME = select(groups).where(groups.c.account_id == bindparam("account_id"),
+                                groups.c.name_lower == bindparam("name_lower"))
+_GET, _GET_LOCKED = Query(_BY_NAME), Query(_BY_NAME.with_for_update())
+_gm = group_members.c
+_ADD_MEMBER = insert_new(group_members, "group_id user_id added_at")
+_IS_MEMBER = Query(select(_gm.user_id).where(_gm.group_id == bindparam("group_id"), _gm.user_id == bindparam("user_id")))
+_COUNT_FOR_USER = Query(select(func.count()).select_from(group_members).where(_gm.user_id == bindparam("user_id")))
 
 
 class GroupRepo:
@@ -25,11 +32,8 @@ class GroupRepo:
                            name_lower=name.lower(), path=path, created_at=created_at) == 1
 
     def get(self, name: str, lock: bool = False):
-        stmt = select(groups).where(groups.c.account_id == self.account_id,
-                                    groups.c.name_lower == name.lower())
-        if lock:
-            stmt = self.tx.for_update(stmt)
-        return self.tx.execute(stmt).first()
+        q = _GET_LOCKED if lock and self.tx.dialect == "postgresql" else _GET
+        return q.one(self.tx, account_id=self.account_id, name_lower=name.lower())
 
     def get_by_id(self, group_id: str):
         return _GET_BY_ID.one(self.tx, group_id=group_id)
@@ -65,29 +69,21 @@ class GroupRepo:
 
     def add_member(self, group_id: str, user_id: str, added_at: float) -> bool:
         """Add; False when the user already is a member."""
-        try:
-            with self.tx.conn.begin_nested():
-                self.tx.execute(insert(group_members).values(
-                    group_id=group_id, user_id=user_id, added_at=added_at))
-        except IntegrityError:
-            return False
-        return True
+        return _ADD_MEMBER.run(self.tx, group_id=group_id, user_id=user_id, added_at=added_at) == 1
 
     def remove_member(self, group_id: str, user_id: str) -> bool:
         return bool(self.tx.execute(delete(group_members).where(
             group_members.c.group_id == group_id, group_members.c.user_id == user_id)).rowcount)
 
     def is_member(self, group_id: str, user_id: str) -> bool:
-        return self.tx.execute(select(group_members.c.user_id).where(
-            group_members.c.group_id == group_id, group_members.c.user_id == user_id)).first() is not None
+        return _IS_MEMBER.one(self.tx, group_id=group_id, user_id=user_id) is not None
 
     def count_members(self, group_id: str) -> int:
         return self.tx.execute(select(func.count()).select_from(group_members)
                                .where(group_members.c.group_id == group_id)).scalar()
 
     def count_for_user(self, user_id: str) -> int:
-        return self.tx.execute(select(func.count()).select_from(group_members)
-                               .where(group_members.c.user_id == user_id)).scalar()
+        return _COUNT_FOR_USER.scalar(self.tx, user_id=user_id)
 
     def members(self, group_id: str, marker: str | None, max_items: int | None):
         """One page of the group's users (user rows), ordered by name."""

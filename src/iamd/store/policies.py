@@ -24,6 +24,9 @@ _INSERT = insert_new(mp, "policy_id account_id arn name name_lower path descript
 _INSERT_VERSION = Query(insert(pv).values(policy_id=bindparam("policy_id"), version_id=bindparam("version_id"),
                                           document=bindparam("document"), created_at=bindparam("created_at")))
 _GET_BY_ID = Query(select(mp).where(mp.c.policy_id == bindparam("policy_id")))
+_BY_ARN = select(mp).where(mp.c.arn == bindparam("arn"),
+                           or_(mp.c.account_id == bindparam("account_id"), mp.c.account_id.is_(None)))
+_GET, _GET_LOCKED = Query(_BY_ARN), Query(_BY_ARN.with_for_update())
 
 
 def version_number(version_id: str) -> int:
@@ -52,10 +55,8 @@ class PolicyRepo:
         return or_(mp.c.account_id == self.account_id, mp.c.account_id.is_(None))
 
     def get(self, arn: str, lock: bool = False):
-        stmt = select(mp).where(mp.c.arn == arn, self.visible())
-        if lock:
-            stmt = self.tx.for_update(stmt)
-        return self.tx.execute(stmt).first()
+        q = _GET_LOCKED if lock and self.tx.dialect == "postgresql" else _GET
+        return q.one(self.tx, arn=arn, account_id=self.account_id)
 
     def get_by_id(self, policy_id: str):
         return _GET_BY_ID.one(self.tx, policy_id=policy_id)

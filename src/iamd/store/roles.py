@@ -15,6 +15,9 @@ _OPTIONAL = {"description": None, "max_session_duration": 3600, "permissions_bou
 _INSERT = insert_new(roles, "role_id account_id name name_lower path created_at assume_role_policy "
                             + " ".join(_OPTIONAL))
 _GET_BY_ID = Query(select(roles).where(roles.c.role_id == bindparam("role_id")))
+_BY_NAME = select(roles).where(roles.c.account_id == bindparam("account_id"),
+                               roles.c.name_lower == bindparam("name_lower"))
+_GET, _GET_LOCKED = Query(_BY_NAME), Query(_BY_NAME.with_for_update())
 
 
 class RoleRepo:
@@ -27,11 +30,8 @@ class RoleRepo:
                                        "name_lower": values["name"].lower()}) == 1
 
     def get(self, name: str, lock: bool = False):
-        stmt = select(roles).where(roles.c.account_id == self.account_id,
-                                   roles.c.name_lower == name.lower())
-        if lock:
-            stmt = self.tx.for_update(stmt)
-        return self.tx.execute(stmt).first()
+        q = _GET_LOCKED if lock and self.tx.dialect == "postgresql" else _GET
+        return q.one(self.tx, account_id=self.account_id, name_lower=name.lower())
 
     def get_by_id(self, role_id: str):
         return _GET_BY_ID.one(self.tx, role_id=role_id)

@@ -145,7 +145,7 @@ class _Transaction:
     way (the server restarted) discards the connection: it is never reused.
     """
 
-    __slots__ = ("store", "write", "conn", "raw", "tx")
+    __slots__ = ("store", "write", "conn", "raw", "tx", "changes")
 
     def __init__(self, store: Store, write: bool):
         self.store, self.write = store, write
@@ -158,6 +158,7 @@ class _Transaction:
         try:
             if store.dialect == "sqlite":
                 raw.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+                self.changes = raw.total_changes  # for group commit: did this transaction write?
             conn.info["raw_begun"] = True
             tx = self.tx = Tx(conn, store.dialect)
         except BaseException as exc:
@@ -178,7 +179,7 @@ class _Transaction:
                     raise AWSError("ConcurrentModification",
                                    "The request was rejected because it conflicts with another "
                                    "change made at the same time.") from err
-                if self.write and store.group_commit is not None:
+                if store.group_commit is not None and self.raw.total_changes != self.changes:
                     store.group_commit.note_commit()
                 for fn in self.tx.after_commit:
                     fn()

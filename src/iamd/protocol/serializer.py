@@ -40,9 +40,24 @@ def xml_text(value: str) -> str:
 # quote() of each ASCII character: an ASCII document (nearly all of them) is encoded by
 # one str.translate instead of quote's Python loop over its bytes.
 _URL_ASCII = {c: quote(chr(c), safe=URL_ENCODE_SAFE) for c in range(128)}
+# Documents repeat (most roles trust the same service or two): an account-wide listing
+# encodes each once. Bounded: 1,024 documents of up to 4,096 characters.
+_URL_CACHE: dict[str, str] = {}
 
 
 def url_encoded(value: str) -> str:
+    found = _URL_CACHE.get(value)
+    if found is not None:
+        return found
+    found = _url_encoded(value)
+    if len(value) <= 4096:
+        if len(_URL_CACHE) >= 1024:
+            _URL_CACHE.clear()
+        _URL_CACHE[value] = found
+    return found
+
+
+def _url_encoded(value: str) -> str:
     if value.isascii():
         return value.translate(_URL_ASCII)
     # A lone surrogate has no UTF-8 form; it goes the way it goes in plain text.

@@ -75,17 +75,26 @@ def scenario_seeding(started: list, args, walk=False) -> dict:
     """Seed `--per-kind` of each kind in bands on every started peer, taking turns
     (bench.seeding); with `walk`, then time GetAccountAuthorizationDetails over each."""
     out = seeding.seed(started, [account_of(p) for p in started], args.per_kind, args.seed_connections)
-    for peer in started if walk else ():
-        # A walk of iamd takes a second or two, moto's most of a minute: iamd's figure is the
-        # median of three, so that a burst of load on a shared machine does not decide it.
-        walks = [accounts.walk_authorization_details_raw(peer) for _ in range(3 if peer.name == "iamd" else 1)]
-        raw, size, pages = sorted(walks)[len(walks) // 2]
-        print(f"authdetails  {peer.name:6s} whole walk, raw HTTP (no client parsing): {raw:.3f} s "
-              f"(of {', '.join(f'{w[0]:.3f}' for w in walks)}), {size / 1e6:.1f} MB, {len(pages)} pages", flush=True)
-        took, seen = accounts.time_authorization_details(client(peer))
-        print(f"authdetails  {peer.name:6s} whole walk, boto3: {took:.3f} s, {seen} entities", flush=True)
-        out[peer.name].update(walk_raw_s=round(raw, 3), walk_mb=round(size / 1e6, 1), pages=len(pages),
-                              walk_boto3_s=round(took, 3), entities=seen)
+    if walk:
+        # A walk of iamd takes about a second, moto's most of a minute. On a shared machine
+        # whose load drifts, iamd walks right before and right after moto's walk and its
+        # figure is the slower of the two; boto3's walks follow.
+        walks = {p.name: [] for p in started}
+        order = [p for p in started if p.name == "iamd"] + \
+            [q for p in started if p.name != "iamd" for q in (p, started[0])]
+        for peer in order:
+            walks[peer.name].append(accounts.walk_authorization_details_raw(peer))
+        for peer in started:
+            got = walks[peer.name]
+            raw, size, pages = sorted(got)[len(got) // 2]
+            print(f"authdetails  {peer.name:6s} whole walk, raw HTTP (no client parsing): {raw:.3f} s "
+                  f"(of {', '.join(f'{w[0]:.3f}' for w in got)}), {size / 1e6:.1f} MB, {len(pages)} pages",
+                  flush=True)
+            out[peer.name].update(walk_raw_s=round(raw, 3), walk_mb=round(size / 1e6, 1), pages=len(pages))
+        for peer in started:
+            took, seen = accounts.time_authorization_details(client(peer))
+            print(f"authdetails  {peer.name:6s} whole walk, boto3: {took:.3f} s, {seen} entities", flush=True)
+            out[peer.name].update(walk_boto3_s=round(took, 3), entities=seen)
     return out
 
 

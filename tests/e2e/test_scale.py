@@ -31,11 +31,14 @@ KINDS = {
 
 @pytest.fixture(scope="module")
 def small_quotas(server, server_factory):
-    """A server whose account may hold 3 of each kind."""
+    """A server whose account may hold 3 of each kind (stopped with the module: a session
+    that holds many servers starts the next ones slowly)."""
     args = ["--no-access-log"]
     for quota, _, _ in KINDS.values():
         args += ["--quota", f"{quota}=3"]
-    return server_factory(server.engine, extra_args=args).start()
+    srv = server_factory(server.engine, extra_args=args).start()
+    yield srv
+    srv.stop()
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -79,6 +82,7 @@ def test_rows_written_straight_to_the_database_are_counted(server, server_factor
     finally:
         engine.dispose()
     _last_user_within_quota(srv, "fifth", "sixth")
+    srv.stop()
 
 
 def test_counts_of_a_database_from_before_the_counts_are_taken_at_upgrade(server, server_factory):
@@ -101,6 +105,7 @@ def test_counts_of_a_database_from_before_the_counts_are_taken_at_upgrade(server
     finally:
         engine.dispose()
     _last_user_within_quota(srv.start(), "new-3", "new-4")
+    srv.stop()
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -133,3 +138,4 @@ def test_concurrent_acknowledged_writes_survive_kill_9(server_factory, engine, n
     assert set(acknowledged) <= stored and len(acknowledged) == 200
     n = acknowledged[-1]
     assert iam.list_user_tags(UserName=n)["Tags"] == [{"Key": "w", "Value": n.split("-")[-2]}]
+    srv.stop()

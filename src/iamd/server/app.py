@@ -120,6 +120,8 @@ class IamApp:
                 self.pool.close()
                 self.prober.close()
                 self.state.store.dispose()
+                if self.durable is not None:
+                    self.durable.close()  # after the store's connections: the checkpoint can copy all
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -112,6 +112,22 @@ class GroupCommit:
             log.error("checkpoint of %s failed: %s", self.db, exc)
 
 
+    def close(self) -> None:
+        """At a clean stop: wait for the running checkpoint, copy the whole WAL back into
+        the database (so the file alone is the store, as after a stop at FULL) and close."""
+        if self._checkpointing is not None:
+            self._checkpointing.result()
+        self._checkpoint_thread.shutdown(wait=True)
+        self._thread.shutdown(wait=True)
+        try:
+            conn = self._checkpointer or sqlite3.connect(self.db, isolation_level=None)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            conn.close()
+        except sqlite3.Error as exc:
+            log.error("final checkpoint of %s failed: %s", self.db, exc)
+        self._checkpointer = None
+
+
 def enable(store) -> GroupCommit | None:
     """Switch `store` (a SQLite file) to group commit; None for other engines, which commit
     as before.

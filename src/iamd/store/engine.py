@@ -63,6 +63,9 @@ def _sqlite_url(data_dir: Path) -> str:
 CONNECT_TIMEOUT = 3  # seconds to open a PostgreSQL connection (libpq's minimum is 2)
 WATCH_EVERY = 0.1  # how often the watchdog looks for transactions past their deadline
 POOL_SIZE = 12  # connections kept open: one per request thread, and a few for the rest
+# PostgreSQL counts every connection against max_connections (100 by default) shared by
+# every process on the server: keep few idle, open more only for a burst (then closed).
+PG_IDLE = 4
 
 
 def _pg_connect_args(url: str, timeout: float | None) -> dict:
@@ -101,7 +104,7 @@ class Store:
             self.path = make_url(self.url).database
             self.engine = self._sqlite_engine(self.url, timeout)
         else:
-            self.engine = create_engine(self.url, pool_size=POOL_SIZE, max_overflow=8,
+            self.engine = create_engine(self.url, pool_size=PG_IDLE, max_overflow=POOL_SIZE + 8 - PG_IDLE,
                                         pool_timeout=timeout or 30, isolation_level="READ COMMITTED",
                                         hide_parameters=True,
                                         connect_args=_pg_connect_args(self.url, timeout))

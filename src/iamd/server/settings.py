@@ -18,6 +18,11 @@ class Settings:
     auth: str = "enforce"
     workers: int = 1
     access_log: bool = True
+    tls: bool = False
+    header_timeout: float = 10.0  # seconds to send a request's headers
+    body_timeout: float = 30.0  # seconds to send its body, once the headers are in
+    keep_alive_timeout: float = 5.0  # seconds a connection may idle between requests
+    db_timeout: float = 5.0  # seconds: every database wait of a request is bounded by it
 
     @property
     def enforce(self) -> bool:

@@ -20,7 +20,8 @@ cli.add_command(backup)
 cli.add_command(restore)
 
 # Subcommand groups owned by other modules; each is optional until it lands.
-for module, name in (("iamd.cli.account", "account"), ("iamd.cli.aws_policies", "aws_policies")):
+for module, name in (("iamd.cli.account", "account"), ("iamd.cli.aws_policies", "aws_policies"),
+                     ("iamd.cli.delegation", "delegation")):
     try:
         cli.add_command(getattr(importlib.import_module(module), name))
     except ImportError:

@@ -153,7 +153,7 @@ class Authorizer:
         else:
             kind = "role" if caller.kind == "assumed-role" else "user"
             base = self.cache.get(ctx.tx, ctx.account_id, kind, caller.entity_id, ctx.now)
-        if caller.kind == "user" and not claims.get("tg"):
+        if caller.kind == "user" and not claims.get("tg") and "p" not in claims:
             return base
         return self.cache.remember(("session", caller.access_key_id),
                                    lambda: _session_principal(ctx, base, claims))
@@ -305,6 +305,9 @@ _KEY_PARAMS = {
     "iam:PolicyARN": "PolicyArn",
     "iam:AWSServiceName": "AWSServiceName",
     "iam:OrganizationsPolicyId": "OrganizationsPolicyId",
+    "iam:DelegationDuration": "SessionDuration",
+    "iam:NotificationChannel": "NotificationChannel",
+    "iam:DelegationRequestOwner": "OwnerId",
     "iam:ServiceSpecificCredentialServiceName": "ServiceName",
     "iam:ServiceSpecificCredentialAgeDays": "CredentialAgeDays",
     "sts:ExternalId": "ExternalId",

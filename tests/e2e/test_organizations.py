@@ -38,9 +38,8 @@ def test_access_report_unknown_job_and_bad_path(iam, unchecked_iam):
     assert code_status_message(exc)[:2] == ("ValidationError", 400)
 
 
-def test_a_user_needs_the_permission(server, iam, name):
-    iam.create_user(UserName=name)
-    me = client_of(server, iam, name)
+def test_a_user_needs_the_permission(server, iam, user):
+    me = client_of(server, iam, user())
     with pytest.raises(ClientError) as exc:
         me.list_organizations_features()
     assert code_status_message(exc)[:2] == ("AccessDenied", 403)

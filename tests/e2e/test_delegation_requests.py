@@ -272,3 +272,45 @@ def test_permission_check_and_summary(server, iam, name, partner, user):
     assert bad[:2] == ("InvalidInput", 400)
     grant(iam, weak, "iam:GetDelegationRequest", name="nothing-else")
     assert error(w_iam.get_human_readable_summary, EntityArn=arn)[:2] == ("AccessDenied", 403)
+
+
+def test_the_owner_may_read_and_update_its_request_without_a_policy(server, iam, name, partner, user):
+    _, p_iam, _, template = partner
+    rid = request(p_iam, template, server.account_id, name)
+    owner, bystander = user(), user()
+    o_iam = client_of(server, iam, owner, allow=("iam:AssociateDelegationRequest",))
+    b_iam = client_of(server, iam, bystander, allow=("iam:ListUsers",))
+    # before it owns the request, the user needs the permission like anyone
+    assert error(o_iam.get_delegation_request, DelegationRequestId=rid)[:2] == ("AccessDenied", 403)
+    o_iam.associate_delegation_request(DelegationRequestId=rid)
+    assert o_iam.get_delegation_request(DelegationRequestId=rid)["DelegationRequest"]["OwnerId"].endswith(owner)
+    o_iam.update_delegation_request(DelegationRequestId=rid, Notes="Please approve")
+    o_iam.get_human_readable_summary(EntityArn=f"arn:aws:iam::{server.account_id}:delegation-request/{rid}")
+    assert error(o_iam.accept_delegation_request, DelegationRequestId=rid)[:2] == ("AccessDenied", 403)
+    assert error(b_iam.get_delegation_request, DelegationRequestId=rid)[:2] == ("AccessDenied", 403)
+
+
+def test_requests_expire(server, iam, name, partner):
+    from iamd.store.schema.delegation import delegation_requests
+    _, p_iam, p_sts, template = partner
+    c_iam, _, _ = customer_role_session(server, iam, name)
+    rid = request(p_iam, template, server.account_id, name)
+    got = c_iam.get_delegation_request(DelegationRequestId=rid)["DelegationRequest"]
+    assert (got["ExpirationTime"] - got["CreateDate"]).total_seconds() == pytest.approx(86400, abs=2)
+    c_iam.associate_delegation_request(DelegationRequestId=rid)
+    got = c_iam.get_delegation_request(DelegationRequestId=rid)["DelegationRequest"]
+    assert (got["ExpirationTime"] - got["UpdatedTime"]).total_seconds() == pytest.approx(7 * 86400, abs=2)
+    c_iam.accept_delegation_request(DelegationRequestId=rid)
+    c_iam.send_delegation_token(DelegationRequestId=rid)
+    token = [m for m in outbox(server, CHANNEL.format("111122223333"))
+             if m["DelegationRequestId"] == rid][-1]["TradeInToken"]
+    engine = db(server)  # a week passes
+    try:
+        with engine.begin() as conn:
+            conn.execute(delegation_requests.update().where(delegation_requests.c.request_id == rid)
+                         .values(expires_at=time.time() - 1))
+    finally:
+        engine.dispose()
+    assert c_iam.get_delegation_request(DelegationRequestId=rid)["DelegationRequest"]["State"] == "EXPIRED"
+    assert error(p_sts.get_delegated_access_token, TradeInToken=token)[0] == "ExpiredTradeInTokenException"
+    assert error(p_sts.get_delegated_access_token, TradeInToken="made-up")[0] == "ExpiredTradeInTokenException"

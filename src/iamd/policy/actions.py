@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 ALWAYS = "always"
 PASSWORD_CHANGE = "password-change"
+DELEGATION_OWNER = "delegation-owner"
 TRUST = "trust"
 
 
@@ -147,10 +148,10 @@ IAM = {
     "GetContextKeysForCustomPolicy": op("*"),
     "GetContextKeysForPrincipalPolicy": op("{PolicySourceArn}"),
     "GetCredentialReport": op("*"),
-    "GetDelegationRequest": op("delegation-request/{DelegationRequestId}"),
+    "GetDelegationRequest": op("delegation-request/{DelegationRequestId}", implicit=DELEGATION_OWNER),
     "GetGroup": op("group{path}{GroupName}"),
     "GetGroupPolicy": op("group{path}{GroupName}"),
-    "GetHumanReadableSummary": op("{EntityArn}"),
+    "GetHumanReadableSummary": op("{EntityArn}", implicit=DELEGATION_OWNER),
     "GetInstanceProfile": op("instance-profile{path}{InstanceProfileName}"),
     "GetLoginProfile": op("user{path}{UserName|caller}"),
     "GetMFADevice": op("user{path}{UserName|caller}"),
@@ -240,7 +241,7 @@ IAM = {
     "UpdateAccessKey": op("user{path}{UserName|caller}"),
     "UpdateAccountPasswordPolicy": op("*"),
     "UpdateAssumeRolePolicy": op("role{path}{RoleName}", keys=('iam:PermissionsBoundary',)),
-    "UpdateDelegationRequest": op("delegation-request/{DelegationRequestId}"),
+    "UpdateDelegationRequest": op("delegation-request/{DelegationRequestId}", implicit=DELEGATION_OWNER),
     "UpdateGroup": op("group{path}{GroupName}", also=(renamed("group{NewPath|path}{NewGroupName|GroupName}", "NewPath", "NewGroupName"),)),
     "UpdateLoginProfile": op("user{path}{UserName}"),
     "UpdateOpenIDConnectProviderThumbprint": op("{OpenIDConnectProviderArn}"),

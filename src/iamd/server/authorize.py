@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 
 from ..auth.principal import Principal
-from ..policy.actions import ALWAYS, OPERATIONS, PASSWORD_CHANGE, POLICY_CHANGES, SESSION_LIMITS, TRUST, Check
+from ..policy.actions import ALWAYS, DELEGATION_OWNER, OPERATIONS, PASSWORD_CHANGE, POLICY_CHANGES, SESSION_LIMITS, TRUST, Check
 from ..policy.compiled import compile_policy
 from ..policy.denials import access_denied_message
 from ..policy.evaluate import IMPLICIT_DENY, Caller, PolicySet, PolicySource, Request, evaluate
@@ -138,6 +138,9 @@ class Authorizer:
             if row.implicit == PASSWORD_CHANGE and decision.decision == IMPLICIT_DENY \
                     and _users_may_change_password(ctx):
                 continue
+            if row.implicit == DELEGATION_OWNER and decision.decision == IMPLICIT_DENY \
+                    and _owns_delegation_request(ctx, caller, params):
+                continue
             named = target.resource(check.named)[0] if check.named else resource
             raise AWSError("AccessDenied", access_denied_message(caller.arn, check.action, named, decision))
 
@@ -205,6 +208,13 @@ def _session_principal(ctx, base: _Principal, claims: dict) -> _Principal:
                                             compile_policy(text)))
         session = tuple(sources)
     return _Principal(None, base, session, tuple((k, v) for k, v in claims.get("tg", ())))
+
+
+def _owns_delegation_request(ctx, caller: Principal, params: dict) -> bool:
+    """The caller owns the delegation request the call names (the owner's default permission)."""
+    from ..store.delegation import DelegationRepo
+    request_id = params.get("DelegationRequestId") or str(params.get("EntityArn", "")).rsplit("/", 1)[-1]
+    return DelegationRepo(ctx.tx).owner_of(request_id) == caller.arn
 
 
 def _session_may_call(caller: Principal, operation: str, service: str) -> None:

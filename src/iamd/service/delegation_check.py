@@ -7,9 +7,8 @@ UNSURE when the request has wildcard actions or conditions, or a decision depend
 condition (AWS's answer is approximate too).
 """
 
-import json
-
 from ..policy.evaluate import ALLOWED, Request, evaluate
+from .delegation_policy import statements
 
 _NO_CONTEXT: dict = {}
 
@@ -20,7 +19,7 @@ def permission_check(ctx, policy: str) -> str:
         return "ALLOWED"
     policies = ctx.app.authorize.principal(ctx, caller).policies
     unsure = False
-    for st in _statements(policy):
+    for st in statements(policy):
         if st.get("Effect") != "Allow":
             continue
         actions, resources = _strings(st.get("Action")), _strings(st.get("Resource"))
@@ -42,8 +41,3 @@ def permission_check(ctx, policy: str) -> str:
 
 def _strings(value) -> list:
     return [value] if isinstance(value, str) else [v for v in value or () if isinstance(v, str)]
-
-
-def _statements(policy: str) -> list:
-    st = json.loads(policy).get("Statement", [])
-    return [s for s in (st if isinstance(st, list) else [st]) if isinstance(s, dict)]

@@ -68,7 +68,7 @@ def boundary_arns(policy: str) -> list[str]:
     """The permissions boundaries the policy requires of roles it lets the partner create
     (the values of its `iam:PermissionsBoundary` conditions): RolePermissionRestrictionArns."""
     found = []
-    for st in _statements(policy):
+    for st in statements(policy):
         for entries in (st.get("Condition") or {}).values():
             for key, value in (entries.items() if isinstance(entries, dict) else ()):
                 if key.lower() == "iam:permissionsboundary":
@@ -78,6 +78,8 @@ def boundary_arns(policy: str) -> list[str]:
     return found
 
 
-def _statements(policy: str) -> list:
+def statements(policy: str) -> list[dict]:
+    """The rendered policy's statements as written, in document order (the compiled
+    statements' `index` counts them)."""
     st = json.loads(policy).get("Statement", [])
-    return [s for s in (st if isinstance(st, list) else [st]) if isinstance(s, dict)]
+    return [s if isinstance(s, dict) else {} for s in (st if isinstance(st, list) else [st])]

@@ -7,12 +7,12 @@ request always reads the same. Only English is written: another locale answers
 SummaryState NOT_SUPPORTED. Who may read a summary is who may read the request.
 """
 
-import json
 import re
 
 from ..policy.compiled import compile_policy
 from ..protocol.errors import invalid_input
 from .delegation import visible
+from .delegation_policy import statements
 from .registry import operation
 
 _ARN = re.compile(r"arn:aws:iam::(\d{12})?:delegation-request/([\w-]{16,128})")
@@ -43,7 +43,7 @@ def summary(row) -> str:
     owner = f"account {row.target_account_id}" if row.target_account_id else "the account that accepts it"
     lines = [f"Account {row.requestor_account_id} requests temporary access to {owner} "
              f"for {_duration(row.session_duration)}."]
-    raw = _raw_statements(row.policy)
+    raw = statements(row.policy)
     allow, deny = [], []
     for st in compile_policy(row.policy).statements:
         if not st.valid or st.index >= len(raw):
@@ -99,8 +99,3 @@ def _strings(value) -> list:
     if isinstance(value, (str, int, float)):
         return [str(value)]
     return [str(v).lower() if isinstance(v, bool) else str(v) for v in value or ()] or ["nothing"]
-
-
-def _raw_statements(policy: str) -> list:
-    st = json.loads(policy).get("Statement", [])
-    return st if isinstance(st, list) else [st]

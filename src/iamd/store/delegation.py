@@ -46,6 +46,9 @@ class DelegationRepo:
         stmt = select(delegation_requests).where(R.request_id == request_id)
         return self.tx.execute(self.tx.for_update(stmt) if lock else stmt).first()
 
+    def owner_of(self, request_id: str) -> str | None:
+        return self.tx.execute(select(R.owner_id).where(R.request_id == request_id)).scalar()
+
     def by_token(self, token_hash: str, lock: bool = True):
         stmt = select(delegation_requests).where(R.token_hash == token_hash)
         return self.tx.execute(self.tx.for_update(stmt) if lock else stmt).first()

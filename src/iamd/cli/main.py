@@ -6,6 +6,7 @@ import click
 
 from .. import __version__
 from .backup import backup, restore
+from .accounts import accounts
 from .serve import serve
 
 
@@ -16,6 +17,7 @@ def cli():
 
 
 cli.add_command(serve)
+cli.add_command(accounts)
 cli.add_command(backup)
 cli.add_command(restore)
 

@@ -269,8 +269,9 @@ _ASSUME_ALSO = (Check("sts:TagSession", "{RoleArn}", _SESSION_KEYS, when=("Tags"
 
 STS = {
     "AssumeRole": op("{RoleArn}", keys=(*_SESSION_KEYS, "sts:ExternalId"), also=_ASSUME_ALSO, implicit=TRUST),
-    "AssumeRoleWithSAML": op("{RoleArn}", keys=_SESSION_KEYS, also=_ASSUME_ALSO, implicit=TRUST),
-    "AssumeRoleWithWebIdentity": op("{RoleArn}", keys=_SESSION_KEYS, also=_ASSUME_ALSO, implicit=TRUST),
+    # unsigned; their handlers decide with service/trust.py (tags come with the token or assertion)
+    "AssumeRoleWithSAML": op("{RoleArn}", keys=_SESSION_KEYS, implicit=TRUST),
+    "AssumeRoleWithWebIdentity": op("{RoleArn}", keys=_SESSION_KEYS, implicit=TRUST),
     "AssumeRoot": op("arn:aws:iam::{TargetPrincipal}:root", keys=("sts:TaskPolicyArn",)),
     "DecodeAuthorizationMessage": op("*"),
     "GetAccessKeyInfo": op("*"),

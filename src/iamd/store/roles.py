@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .casefold import fold
+from .fastq import Query
 from .paging import page
 from .schema.entities import roles, slr_deletions
 from .schema.policies import inline_policies, policy_attachments
+
+
+# AssumeRole's statements (a hot path): the role by name, its last use
+_BY_NAME = select(roles).where(roles.c.account_id == bindparam("account_id"),
+                               roles.c.name_lower == bindparam("name_lower"))
+_GET = Query(_BY_NAME)
+_USED = Query(update(roles).where(roles.c.role_id == bindparam("role_id"))
+              .values(last_used_at=bindparam("at"), last_used_region=bindparam("region")))
 
 
 class RoleRepo:
@@ -27,6 +36,8 @@ class RoleRepo:
         return True
 
     def get(self, name: str, lock: bool = False):
+        if not lock:
+            return _GET.one(self.tx, account_id=self.account_id, name_lower=fold(name))
         stmt = select(roles).where(roles.c.account_id == self.account_id,
                                    roles.c.name_lower == fold(name))
         if lock:
@@ -49,6 +60,10 @@ class RoleRepo:
             self.tx.lock_account(self.account_id)
         return self.tx.execute(select(func.count()).select_from(roles)
                                .where(roles.c.account_id == self.account_id)).scalar()
+
+    def used(self, role_id: str, at: float, region: str) -> None:
+        """RoleLastUsed: when and in which region the role was last assumed."""
+        _USED.run(self.tx, role_id=role_id, at=at, region=region)
 
     def update(self, role_id: str, **values) -> None:
         self.tx.execute(update(roles).where(roles.c.role_id == role_id).values(**values))

@@ -1,24 +1,16 @@
 """Temporary delegation between two accounts hosted on one server: a partner's request, the
 customer's association, forwarding, acceptance and release of the trade-in token, and the
 partner's delegated credentials; AWS's states, visibility rules and errors.
+Accounts come from `iamd accounts create` on the shared server's store."""
 
-The server has no command yet that adds an account (`iamd accounts create` comes with the
-STS sessions work), so `other_account` writes a second account straight into the store: an
-accounts row and a root access key whose sealed secret is copied from a key made through
-the API.
-"""
-
+import configparser
 import json
 import secrets
 import time
 
 import pytest
 from botocore.exceptions import ClientError
-from sqlalchemy import insert, select
-
 from helpers import client_of, code_status_message, db, grant, ok, run_iamd
-from iamd.service import ids
-from iamd.store.schema.core import access_keys, accounts
 from sts_helpers import make_role, session_client, trust_of
 
 CHANNEL = "arn:aws:sns:us-east-1:{}:partner-topic"
@@ -28,27 +20,14 @@ TEMPLATE = {"Version": "2012-10-17", "Statement": [
      "Condition": {"StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::aws:policy/PowerUserAccess"}}}]}
 
 
-def other_account(server, iam, name):
-    """(account id, an IAM client of its root user) for a new account in the server's store."""
-    account = f"{secrets.randbelow(10 ** 11) + 10 ** 11:012d}"
-    carrier = name("carrier")
-    iam.create_user(UserName=carrier)
-    key = iam.create_access_key(UserName=carrier)["AccessKey"]
-    engine = db(server)
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(accounts).values(account_id=account, created_at=time.time(), settings="{}"))
-            sealed = conn.execute(select(access_keys.c.secret)
-                                  .where(access_keys.c.access_key_id == key["AccessKeyId"])).scalar()
-            key_id = ids.access_key_id(account)
-            conn.execute(insert(access_keys).values(access_key_id=key_id, account_id=account, user_id=None,
-                                                    secret=sealed, status="Active", created_at=time.time()))
-    finally:
-        engine.dispose()
-    iam.delete_access_key(UserName=carrier, AccessKeyId=key["AccessKeyId"])
-    iam.delete_user(UserName=carrier)
-    return account, server.client("iam", key_id, key["SecretAccessKey"]), \
-        server.client("sts", key_id, key["SecretAccessKey"])
+def other_account(server, alias: str | None = None):
+    """(account id, IAM client, STS client) of a new account's root (`iamd accounts create`)."""
+    made = ok(run_iamd("accounts", "create", *(["--alias", alias] if alias else []), *store_args(server)))
+    account = made.split()[0]
+    profile = configparser.ConfigParser()
+    profile.read(server.data_dir / "credentials")
+    key, secret = profile[account]["aws_access_key_id"], profile[account]["aws_secret_access_key"]
+    return account, server.client("iam", key, secret), server.client("sts", key, secret)
 
 
 def store_args(server) -> list:
@@ -71,7 +50,7 @@ def outbox(server, channel: str) -> list:
 @pytest.fixture
 def partner(server, iam, name, tmp_path):
     """A partner account with a registered template: (account, iam, sts, template ARN)."""
-    account, p_iam, p_sts = other_account(server, iam, name)
+    account, p_iam, p_sts = other_account(server, f"partner-{secrets.token_hex(4)}")
     arn = register_template(server, tmp_path, account, name("tpl"))
     return account, p_iam, p_sts, arn
 
@@ -116,6 +95,7 @@ def test_the_delegation_flow_between_two_accounts(server, iam, name, partner):
     got = c_iam.get_delegation_request(DelegationRequestId=rid)["DelegationRequest"]
     assert got["State"] == "UNASSIGNED" and got["OwnerAccountId"] == server.account_id
     assert got["RequestorId"] == p_account and "OwnerId" not in got
+    assert got["RequestorName"].startswith("partner-")
     policy = json.loads(got["PermissionPolicy"])
     assert policy["Statement"][0]["Action"] == ["iam:ListUsers", "iam:GetUser"]
     assert policy["Statement"][1]["Resource"] == "arn:aws:iam::*:role/monitor-*"
@@ -186,7 +166,7 @@ def test_states_and_their_rules(server, iam, name, partner):
 
 def test_who_sees_a_request(server, iam, name, partner, tmp_path):
     p_account, p_iam, _, template = partner
-    third, t_iam, _ = other_account(server, iam, name)
+    third, t_iam, _ = other_account(server)
     targeted = request(p_iam, template, p_account, name)  # for the partner's own account only
     anyone = request(p_iam, template, None, name)
     missing = error(t_iam.get_delegation_request, DelegationRequestId=targeted)
@@ -256,7 +236,7 @@ def test_permission_check_and_summary(server, iam, name, partner, user):
     assert checked["PermissionCheckResult"] == "DENIED"
     assert "PermissionCheckStatus" not in c_iam.get_delegation_request(DelegationRequestId=rid)
 
-    arn = f"arn:aws:iam::{p_account}:delegation-request/{rid}"
+    arn = f"arn:aws:iam::{server.account_id}:delegation-request/{rid}"  # as the customer names it
     first = c_iam.get_human_readable_summary(EntityArn=arn)
     assert first == {**first, "SummaryState": "AVAILABLE", "Locale": "en"}
     text = first["SummaryContent"]
@@ -268,7 +248,7 @@ def test_permission_check_and_summary(server, iam, name, partner, user):
     assert c_iam.get_human_readable_summary(EntityArn=arn)["SummaryContent"] == text  # deterministic
     other = c_iam.get_human_readable_summary(EntityArn=arn, Locale="fr-FR")
     assert (other["SummaryState"], other["Locale"], other["SummaryContent"]) == ("NOT_SUPPORTED", "fr-FR", "")
-    bad = error(c_iam.get_human_readable_summary, EntityArn=f"arn:aws:iam::{p_account}:user/someone")
+    bad = error(c_iam.get_human_readable_summary, EntityArn=f"arn:aws:iam::{server.account_id}:user/someone")
     assert bad[:2] == ("InvalidInput", 400)
     grant(iam, weak, "iam:GetDelegationRequest", name="nothing-else")
     assert error(w_iam.get_human_readable_summary, EntityArn=arn)[:2] == ("AccessDenied", 403)

@@ -59,7 +59,7 @@ def not_found(request_id: str) -> AWSError:
 def visible(ctx, request_id: str, lock: bool = False):
     """The request as the caller may see it (else NoSuchEntity)."""
     row = DelegationRepo(ctx.tx).get(request_id, lock=lock)
-    account = ctx.caller.account_id if ctx.caller is not None else ctx.account_id
+    account = ctx.account_id  # the signer's
     if row is None or not (row.requestor_account_id == account or row.target_account_id in (None, account)):
         raise not_found(request_id)
     return row
@@ -68,7 +68,7 @@ def visible(ctx, request_id: str, lock: bool = False):
 def _transition(ctx, op: str, request_id: str, **values):
     """Move the request along `op`'s transition as its customer; the row before."""
     row = visible(ctx, request_id, lock=True)
-    account = ctx.caller.account_id if ctx.caller is not None else ctx.account_id
+    account = ctx.account_id  # the signer's
     if row.target_account_id not in (None, account):
         raise not_found(request_id)
     sources, target = TRANSITIONS[op]
@@ -108,7 +108,7 @@ def _requestor_name(ctx, row) -> str | None:
 
 @operation("CreateDelegationRequest")
 def create_delegation_request(ctx, p):
-    account = ctx.caller.account_id if ctx.caller is not None else ctx.account_id
+    account = ctx.account_id  # the signer's
     repo = DelegationRepo(ctx.tx)
     perms = p["Permissions"]
     arn = perms.get("PolicyTemplateArn")
@@ -144,7 +144,7 @@ def get_delegation_request(ctx, p):
 
 @operation("ListDelegationRequests")
 def list_delegation_requests(ctx, p):
-    account = ctx.caller.account_id if ctx.caller is not None else ctx.account_id
+    account = ctx.account_id  # the signer's
     rows, marker = DelegationRepo(ctx.tx).listed(account, p.get("OwnerId"), p.get("Marker"), p.get("MaxItems"))
     out = {"DelegationRequests": [describe(r, ctx.now, _requestor_name(ctx, r)) for r in rows],
            "isTruncated": marker is not None}

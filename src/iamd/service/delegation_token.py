@@ -28,7 +28,7 @@ EXPIRED = ("ExpiredTradeInTokenException",
 def get_delegated_access_token(ctx, p):
     repo = DelegationRepo(ctx.tx)
     row = repo.by_token(token_hash(p["TradeInToken"]))
-    account = ctx.caller.account_id if ctx.caller is not None else ctx.account_id
+    account = ctx.account_id  # the signer's
     if row is None or row.token_used or row.requestor_account_id != account \
             or state_of(row, ctx.now) != "FINALIZED" or ctx.now >= row.token_expires_at:
         raise AWSError(*EXPIRED)

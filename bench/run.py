@@ -101,6 +101,76 @@ def scenario_getuser_policies(peer, seconds, conns):
     return user
 
 
+_TRUST_ALL = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+_GET_USER = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["iam:GetUser", "sts:AssumeRole"], "Resource": "*"}]})
+
+
+def _role_and_user(iam):
+    """A role anyone with the permission may assume and a user with that permission (and
+    iam:GetUser) as an inline policy each: (role ARN, user key, user secret)."""
+    arn = iam.create_role(RoleName="bench-role", AssumeRolePolicyDocument=_TRUST_ALL)["Role"]["Arn"]
+    iam.put_role_policy(RoleName="bench-role", PolicyName="get", PolicyDocument=_GET_USER)
+    iam.create_user(UserName="bench-caller")
+    iam.put_user_policy(UserName="bench-caller", PolicyName="get", PolicyDocument=_GET_USER)
+    key = iam.create_access_key(UserName="bench-caller")["AccessKey"]
+    return arn, key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def _merged(a, b):
+    """Two runs of the same requests as one result."""
+    if a is None:
+        return b
+    return loadgen.Result(a.requests + b.requests, a.errors + b.errors, a.seconds + b.seconds,
+                          a.latencies + b.latencies)
+
+
+def scenario_getuser_session(peer, seconds, conns):
+    """iamd: GetUser signed with a role session's temporary credentials, after the same call
+    signed with a user's long-term key in the same run (printed, with the ratio); both
+    principals hold the same one-statement policy. moto: its GetUser."""
+    iam = client(peer)
+    iam.create_user(UserName="bench-get")
+    if peer.name != "iamd":
+        reqs = _signed(peer, "GetUser", [{"UserName": "bench-get"}] * 16)
+        loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)
+        return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+    role_arn, key, secret = _role_and_user(iam)
+    sts = boto3.client("sts", endpoint_url=peer.endpoint, region_name="us-east-1", aws_access_key_id=key,
+                       aws_secret_access_key=secret)
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="bench")["Credentials"]
+    params = {"UserName": "bench-get"}
+    long_reqs = [raw_request("127.0.0.1", peer.port, "GetUser", params, key, secret)] * 16
+    session_reqs = [raw_request("127.0.0.1", peer.port, "GetUser", params, creds["AccessKeyId"],
+                                creds["SecretAccessKey"], token=creds["SessionToken"])] * 16
+    for reqs in (long_reqs, session_reqs):
+        loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)
+    # alternate the two, half the time each turn, so a change in the machine's load
+    # during the run weighs on both alike
+    long_term = session = None
+    for _ in range(2):
+        long_term = _merged(long_term, loadgen.run("127.0.0.1", peer.port, long_reqs, seconds / 2, conns))
+        session = _merged(session, loadgen.run("127.0.0.1", peer.port, session_reqs, seconds / 2, conns))
+    assert long_term.errors == 0 and session.errors == 0, (long_term.errors, session.errors)
+    print(f"getuser_session iamd long-term key {long_term.rps:9.1f} req/s  p50 {long_term.percentile(0.5):7.2f} ms; "
+          f"session credentials {session.rps:9.1f} req/s  p50 {session.percentile(0.5):7.2f} ms; "
+          f"session/long-term = {session.rps / long_term.rps:.1%}", flush=True)
+    return session
+
+
+def scenario_assumerole(peer, seconds, conns, pool=4000):
+    """AssumeRole by a user allowed to (moto: by its root, it enforces nothing)."""
+    iam = client(peer)
+    role_arn, key, secret = _role_and_user(iam)
+    if peer.name != "iamd":
+        key, secret = peer.key, peer.secret
+    reqs = [raw_request("127.0.0.1", peer.port, "AssumeRole", {"RoleArn": role_arn, "RoleSessionName": f"s{i}"},
+                        key, secret, "sts") for i in range(pool)]
+    loadgen.run("127.0.0.1", peer.port, reqs[:64], 0.5, conns)
+    return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+
+
 def scenario_listusers(peer, seconds, conns):
     seed_users(peer, 1000, "bench-list-")
     reqs = _signed(peer, "ListUsers", [{"MaxItems": 100}] * 16)
@@ -186,6 +256,8 @@ def scenario_gaad_scale(peer, args) -> dict:
 SCENARIOS = {
     "getuser": (scenario_getuser, True),  # (function, compare with the reference app)
     "getuser_policies": (scenario_getuser_policies, False),
+    "getuser_session": (scenario_getuser_session, False),
+    "assumerole": (scenario_assumerole, False),
     "listusers": (scenario_listusers, False),
     "createuser": (scenario_createuser, False),
 }

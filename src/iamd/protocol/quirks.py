@@ -12,3 +12,5 @@ UNSIGNED_OPERATIONS = frozenset({"AssumeRoleWithSAML", "AssumeRoleWithWebIdentit
 
 # Prefixes of actions that only read: they run in a read transaction.
 READ_ONLY_PREFIXES = ("Get", "List", "Simulate", "Decode")
+# ...except these, which write despite their names (a trade-in token is exchanged once).
+WRITES_DESPITE_NAME = frozenset({"GetDelegatedAccessToken"})

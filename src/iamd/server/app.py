@@ -25,7 +25,7 @@ import traceback
 from ..protocol.errors import COMMON_STATUS, AWSError
 from ..protocol.model import catalog
 from ..protocol.parser import parse_form, parse_input
-from ..protocol.quirks import READ_ONLY_PREFIXES, UNSIGNED_OPERATIONS
+from ..protocol.quirks import READ_ONLY_PREFIXES, UNSIGNED_OPERATIONS, WRITES_DESPITE_NAME
 from ..protocol.serializer import serialize_error, serialize_response
 from ..protocol.validate import validate_input
 from ..service.registry import Context, load_handlers
@@ -209,11 +209,13 @@ class IamApp:
             if handler is None:
                 raise AWSError("NotImplemented", f"The operation {op.name} is not implemented by iamd yet.",
                                sender=False)
-            write = not op.name.startswith(READ_ONLY_PREFIXES)
+            write = not op.name.startswith(READ_ONLY_PREFIXES) or op.name in WRITES_DESPITE_NAME
+
+            account = caller.account_id if caller is not None else st.account_id  # the signer's account
 
             def run(tx):
-                ctx = Context(tx, caller, st.account_id, region, rid, time.time(), st,
-                              {"account_created": st.account_created})
+                ctx = Context(tx, caller, account, region, rid, time.time(), st,
+                              {"account_created": st.created(tx, account)})
                 st.authorize(ctx, op.name, data, Peer.of(scope, headers))
                 return handler(ctx, data)
             out = st.store.run(run, write=write)

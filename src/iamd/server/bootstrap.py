@@ -39,22 +39,37 @@ class BootInfo:
     root_key_source: str
 
 
-def _write_credentials(path: Path, key_id: str, secret: str) -> None:
+def _write_credentials(path: Path, key_id: str, secret: str, profile: str = "default") -> None:
+    """Write one profile of the credentials file, keeping the others (the server's own root
+    key is `default`; `iamd accounts create` adds a profile named after each new account)."""
+    profiles = _profiles(path)
+    profiles[profile] = (key_id, secret)
     tmp = path.with_suffix(".tmp")
     with open_private(tmp) as f:
-        f.write(f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n")
+        f.write("".join(f"[{name}]\naws_access_key_id = {k}\naws_secret_access_key = {s}\n"
+                        for name, (k, s) in profiles.items()))
     os.replace(tmp, path)
 
 
+def _profiles(path: Path) -> dict[str, tuple[str, str]]:
+    """profile -> (access key id, secret) of the credentials file, in file order."""
+    out: dict[str, list[str]] = {}
+    current = None
+    if path.exists():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line.startswith("[") and line.endswith("]"):
+                current = out.setdefault(line[1:-1].strip(), ["", ""])
+                continue
+            name, eq, value = line.partition("=")
+            if eq and current is not None and name.strip() in ("aws_access_key_id", "aws_secret_access_key"):
+                current[name.strip() == "aws_secret_access_key"] = value.strip()
+    return {name: (k, s) for name, (k, s) in out.items()}
+
+
 def _written_key_id(path: Path) -> str | None:
-    """The access key id the credentials file names, if there is one."""
-    if not path.exists():
-        return None
-    for line in path.read_text().splitlines():
-        name, eq, value = line.partition("=")
-        if eq and name.strip() == "aws_access_key_id":
-            return value.strip()
-    return None
+    """The access key id the credentials file's default profile names, if there is one."""
+    return _profiles(path).get("default", (None, None))[0] or None
 
 
 def check_data_dir(data_dir: Path) -> None:
@@ -153,3 +168,31 @@ def bootstrap(store: Store, box: SecretBox, account_id: str | None, data_dir: Pa
     from ..store.policy_catalog import ensure_shipped
     ensure_shipped(store)  # the shipped AWS managed policies; idempotent, one SELECT if loaded
     return BootInfo(acct, version, path, source)
+
+
+def add_account(store: Store, box: SecretBox, account_id: str | None, alias: str | None,
+                credentials: Path) -> str:
+    """Host one more account: its row, its alias, a root access key written as the profile
+    named after the account in `credentials`. BootError when the id or alias is taken."""
+    from ..store.account import AccountRepo
+    store.migrate()
+
+    def run(tx):
+        _lock(tx)
+        acct = account_id or ids.account_id()
+        if tx.execute(select(accounts.c.account_id).where(accounts.c.account_id == acct)).first():
+            raise BootError(f"account {acct} already exists in this store")
+        tx.execute(insert(accounts).values(account_id=acct, created_at=time.time(), settings="{}"))
+        if alias is not None and not AccountRepo(tx, acct).set_alias(alias):
+            raise BootError(f"the account alias {alias} is taken")
+        key_id, secret = ids.access_key_id(acct), ids.secret_access_key()
+        AccessKeyRepo(tx, acct).create(key_id, None, box.encrypt(secret), time.time())
+        tx.after_commit.append(lambda: _write_credentials(credentials, key_id, secret, acct))
+        return acct
+    return store.run(run)
+
+
+def list_accounts(store: Store) -> list:
+    """Every hosted account: (id, alias, created) in creation order."""
+    return store.run(lambda tx: tx.execute(select(accounts.c.account_id, accounts.c.alias, accounts.c.created_at)
+                                           .order_by(accounts.c.created_at)).all(), write=False)

@@ -21,6 +21,11 @@ _BY_NAME = select(roles).where(roles.c.account_id == bindparam("account_id"),
 _GET, _GET_LOCKED = Query(_BY_NAME), Query(_BY_NAME.with_for_update())
 
 
+# AssumeRole records the role's last use (a hot path)
+_USED = Query(update(roles).where(roles.c.role_id == bindparam("role_id"))
+              .values(last_used_at=bindparam("at"), last_used_region=bindparam("region")))
+
+
 class RoleRepo:
     def __init__(self, tx, account_id: str):
         self.tx, self.account_id = tx, account_id
@@ -49,6 +54,10 @@ class RoleRepo:
         if lock:
             self.tx.lock_account(self.account_id)
         return entity_count(self.tx, self.account_id, roles)
+
+    def used(self, role_id: str, at: float, region: str) -> None:
+        """RoleLastUsed: when and in which region the role was last assumed."""
+        _USED.run(self.tx, role_id=role_id, at=at, region=region)
 
     def update(self, role_id: str, **values) -> None:
         self.tx.execute(update(roles).where(roles.c.role_id == role_id).values(**values))

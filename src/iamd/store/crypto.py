@@ -2,6 +2,8 @@
 
 AES-256-GCM under a master key read from `IAMD_MASTER_KEY` (base64, 32 bytes) or from
 `<data-dir>/master.key`, created 0600 on first start. Ciphertexts are `v1:` + base64.
+`derived(purpose)` gives an AES-GCM key of its own to each other use of the master key
+(STS session tokens), so one purpose's ciphertexts never open as another's.
 """
 
 import base64
@@ -16,6 +18,8 @@ class SecretBox:
         if len(key) != 32:
             raise ValueError("the master key must be 32 bytes")
         self._aead = AESGCM(key)
+        self._key = key
+        self._derived: dict[str, AESGCM] = {}
 
     @classmethod
     def load(cls, data_dir: Path) -> "SecretBox":
@@ -29,6 +33,16 @@ class SecretBox:
             with os.fdopen(fd, "w") as f:
                 f.write(base64.b64encode(AESGCM.generate_key(bit_length=256)).decode())
         return cls(base64.b64decode(path.read_text().strip()))
+
+    def derived(self, purpose: str) -> AESGCM:
+        """An AEAD under HKDF-SHA256(master key, info=purpose), built once per purpose."""
+        aead = self._derived.get(purpose)
+        if aead is None:
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+            key = HKDF(hashes.SHA256(), 32, salt=None, info=purpose.encode()).derive(self._key)
+            aead = self._derived[purpose] = AESGCM(key)
+        return aead
 
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(12)

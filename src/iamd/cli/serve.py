@@ -40,7 +40,14 @@ def _exit_quietly_after_shutdown() -> None:
 @click.option("--quota", "quotas", multiple=True, default=(), metavar="NAME=N",
               help="override one of AWS's default quotas for the account, e.g. UsersQuota=20000 "
                    "(names as in GetAccountSummary); kept in the store")
-def serve(host, port, data_dir, database_url, account_id, auth, workers, access_log, quotas):
+@click.option("--allow-http-issuer", "http_issuers", multiple=True, default=(), metavar="URL",
+              help="an OpenID Connect issuer reached over plain HTTP (a local Keycloak or Dex) that "
+                   "web-identity tokens may come from; repeatable")
+@click.option("--public-url", default=None, metavar="URL",
+              help="the URL clients reach iamd at (default http://HOST:PORT): the base of its own "
+                   "OIDC issuer URLs")
+def serve(host, port, data_dir, database_url, account_id, auth, workers, access_log, quotas, http_issuers,
+          public_url):
     """Run the IAM/STS server."""
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
@@ -56,7 +63,13 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
                                                                  "sqlite:///")):
         raise click.BadParameter("expected postgresql://user@host:port/db", param_hint="--database-url")
     overrides = _parse_quotas(quotas)
-    settings = Settings(host, port, data_dir, database_url, account_id, auth, workers, access_log)
+    for url in http_issuers:
+        if not url.startswith("http://") or len(url) <= len("http://"):
+            raise click.BadParameter(f"expected http://host[:port]/path, got {url!r}", param_hint="--allow-http-issuer")
+    if public_url is not None and not public_url.startswith(("http://", "https://")):
+        raise click.BadParameter("expected http(s)://host[:port]", param_hint="--public-url")
+    settings = Settings(host, port, data_dir, database_url, account_id, auth, workers, access_log,
+                        list(http_issuers), public_url)
     box = SecretBox.load(settings.data_path)
     store = None
     try:
@@ -81,6 +94,9 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
         say("auth: OFF, INSECURE: no signature is checked and no policy enforced; a known access key "
             "acts as its owner, any other as the account root; POST /moto-api/reset wipes all state, "
             "POST /moto-api/reset-auth N turns checks on after N calls. For tests only.")
+    for url in http_issuers:
+        say(f"web identity: tokens from {url} accepted over plain HTTP")
+    say(f"outbound web identity issuers: {settings.base_url}/issuer/<id> (see GetOutboundWebIdentityFederationInfo)")
     say(f"root credentials: {info.root_key_source}")
     if info.credentials_path:
         say(f"  export AWS_SHARED_CREDENTIALS_FILE={info.credentials_path}")

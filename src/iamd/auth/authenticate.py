@@ -15,11 +15,13 @@ from ..protocol.errors import AWSError
 from . import sigv4
 from .credentials import INVALID_TOKEN, CredentialResolver
 from .principal import Principal, root_principal
+from .session_tokens import OpenSessions
 
 
 class Authenticator:
     def __init__(self, resolver: CredentialResolver, account_id: str, enforce: bool = True):
         self.resolver = resolver
+        self.sessions = OpenSessions(resolver.box)
         self.account_id = account_id
         self.enforce = enforce
         self.free_calls = float("inf")  # `--auth off`: calls left before checks start
@@ -53,7 +55,11 @@ class Authenticator:
             raise AWSError("SignatureDoesNotMatch",
                            f"Credential should be scoped to correct service: '{service}'. ")
         if sr.security_token is not None:
-            # No temporary credentials are issued yet: any session token is unknown.
+            # An STS session: the token holds the secret and the principal (no store read).
+            principal, secret = self.sessions.open(sr.security_token, sr.access_key_id, now)
+            sigv4.verify(sr, secret, method, path, raw_query, headers, body)
+            return principal, sr.region
+        if sr.access_key_id.startswith("ASIA"):  # temporary keys need their token
             raise AWSError("InvalidClientTokenId", INVALID_TOKEN)
         cred = self.resolver.resolve(sr.access_key_id, now)
         sigv4.verify(sr, cred.secret, method, path, raw_query, headers, body)
@@ -66,6 +72,12 @@ class Authenticator:
             return _unchecked_root(self.account_id), "us-east-1"
         key_id, region, service = hint
         now = time.time()
+        token = headers.get("x-amz-security-token") or query.get("X-Amz-Security-Token")
+        if token:
+            try:
+                return dataclasses.replace(self.sessions.open(token, key_id, now)[0], unchecked=True), region
+            except AWSError:
+                return _unchecked_root(self.account_id), region
         try:
             cred = self.resolver.resolve(key_id, now)
         except AWSError:

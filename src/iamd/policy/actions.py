@@ -25,7 +25,12 @@ Authorization Reference). A row says:
 * `implicit`: a grant that holds whatever the policies say (`always`: GetCallerIdentity,
   GetSessionToken;
   `password-change`: with AllowUsersToChangePassword a user may change its own password
-  and read the password policy, reference §6.7).
+  and read the password policy, reference §6.7; `trust`: assuming a role, decided with the
+  role's trust policy once the handler found the role, server/authorize.py `assume`).
+
+`SESSION_LIMITS` says what each kind of STS session may call at all, whatever its policies
+(reference §7.2–7.4): IAM (`always`, `mfa`: only when MFA was presented, `never`) and the
+STS operations it may call.
 
 `POLICY_CHANGES` lists the operations whose success changes what some principal may do;
 the seam bumps the account's policy generation in their transaction, so every worker's
@@ -37,6 +42,7 @@ from dataclasses import dataclass
 
 ALWAYS = "always"
 PASSWORD_CHANGE = "password-change"
+TRUST = "trust"
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,13 +259,17 @@ IAM = {
     "UploadSigningCertificate": op("user{path}{UserName|caller}"),
 }
 
+# Assuming a role also needs sts:TagSession when session tags are passed and
+# sts:SetSourceIdentity when a source identity is (both in the trust policy).
+_SESSION_KEYS = ("aws:TagKeys", "aws:RequestTag", "sts:TransitiveTagKeys", "sts:RoleSessionName",
+                 "sts:SourceIdentity")
+_ASSUME_ALSO = (Check("sts:TagSession", "{RoleArn}", _SESSION_KEYS, when=("Tags",)),
+                Check("sts:SetSourceIdentity", "{RoleArn}", _SESSION_KEYS, when=("SourceIdentity",)))
+
 STS = {
-    "AssumeRole": op("{RoleArn}", keys=("aws:TagKeys", "aws:RequestTag", "sts:TransitiveTagKeys",
-                                        "sts:ExternalId", "sts:RoleSessionName", "sts:SourceIdentity")),
-    "AssumeRoleWithSAML": op("{RoleArn}", keys=("aws:TagKeys", "aws:RequestTag", "sts:TransitiveTagKeys",
-                                                "sts:SourceIdentity", "sts:RoleSessionName")),
-    "AssumeRoleWithWebIdentity": op("{RoleArn}", keys=("aws:TagKeys", "aws:RequestTag", "sts:TransitiveTagKeys",
-                                                       "sts:SourceIdentity", "sts:RoleSessionName")),
+    "AssumeRole": op("{RoleArn}", keys=(*_SESSION_KEYS, "sts:ExternalId"), also=_ASSUME_ALSO, implicit=TRUST),
+    "AssumeRoleWithSAML": op("{RoleArn}", keys=_SESSION_KEYS, also=_ASSUME_ALSO, implicit=TRUST),
+    "AssumeRoleWithWebIdentity": op("{RoleArn}", keys=_SESSION_KEYS, also=_ASSUME_ALSO, implicit=TRUST),
     "AssumeRoot": op("arn:aws:iam::{TargetPrincipal}:root", keys=("sts:TaskPolicyArn",)),
     "DecodeAuthorizationMessage": op("*"),
     "GetAccessKeyInfo": op("*"),
@@ -269,6 +279,14 @@ STS = {
     # "No permissions are required for a user to get a session token" (IAM user guide).
     "GetSessionToken": op("*", implicit=ALWAYS),
     "GetWebIdentityToken": op("*", keys=("aws:TagKeys", "aws:RequestTag")),
+}
+
+_CALLER_ONLY = frozenset({"AssumeRole", "GetCallerIdentity"})
+SESSION_LIMITS = {  # session kind -> (IAM calls, the STS operations it may call)
+    "assumed-role": ("always", frozenset(STS) - {"GetSessionToken", "GetFederationToken"}),
+    "user": ("mfa", _CALLER_ONLY),      # GetSessionToken credentials
+    "root": ("mfa", _CALLER_ONLY),
+    "federated-user": ("never", frozenset({"GetCallerIdentity"})),
 }
 
 POLICY_CHANGES = frozenset({

@@ -135,9 +135,11 @@ class IamApp:
                                sender=False)
             write = not op.name.startswith(READ_ONLY_PREFIXES)
 
+            account = caller.account_id if caller is not None else st.account_id  # the signer's account
+
             def run(tx):
-                ctx = Context(tx, caller, st.account_id, region, rid, time.time(), st,
-                              {"account_created": st.account_created})
+                ctx = Context(tx, caller, account, region, rid, time.time(), st,
+                              {"account_created": st.created(tx, account)})
                 st.authorize(ctx, op.name, data, Peer.of(scope, headers))
                 return handler(ctx, data)
             out = st.store.run(run, write=write)

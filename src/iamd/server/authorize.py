@@ -11,6 +11,14 @@ AllowUsersToChangePassword) hold whatever the policies say.
 
 Operations that change what a principal may do bump the account's policy generation in
 their transaction, whatever the auth mode, so every worker's cache stays true.
+
+An STS session (auth/session_tokens.py) acts with its role's (or user's) policies and
+boundary, its session policies (`PolicySet.session`), its session tags over the role's
+tags, and the context its claims give (aws:TokenIssueTime, aws:MultiFactorAuth*,
+aws:SourceIdentity, aws:FederatedProvider); what each kind of session may call at all is
+the table's `SESSION_LIMITS`. Assuming a role (rows marked `trust`) is decided with the
+role's trust policy by service/trust.py, called from the handler through `assume` once it
+has found the role and checked MFA.
 """
 
 import re
@@ -18,10 +26,10 @@ import time
 from dataclasses import dataclass
 
 from ..auth.principal import Principal
-from ..policy.actions import ALWAYS, OPERATIONS, PASSWORD_CHANGE, POLICY_CHANGES, Check
+from ..policy.actions import ALWAYS, OPERATIONS, PASSWORD_CHANGE, POLICY_CHANGES, SESSION_LIMITS, TRUST, Check
 from ..policy.compiled import compile_policy
 from ..policy.denials import access_denied_message
-from ..policy.evaluate import IMPLICIT_DENY, PolicySet, PolicySource, Request, evaluate
+from ..policy.evaluate import IMPLICIT_DENY, Caller, PolicySet, PolicySource, Request, evaluate
 from ..protocol.errors import AWSError
 from ..store.certificates import ServerCertificateRepo
 from ..store.groups import GroupRepo
@@ -48,13 +56,20 @@ class _Principal:
 
     __slots__ = ("policies", "tag_context", "tags", "boundary_arn", "decisions")
 
-    def __init__(self, p: PrincipalPolicies):
-        sources = tuple(PolicySource(s.id, s.type, compile_policy(s.document)) for s in p.identity)
-        boundary = PolicySource(p.boundary.id, p.boundary.type, compile_policy(p.boundary.document)) \
-            if p.boundary is not None else None
-        self.policies = PolicySet(sources, boundary)
-        self.tag_context = {f"aws:principaltag/{k.lower()}": v for k, v in p.tags}
-        self.tags, self.boundary_arn = p.tags, p.boundary_arn
+    def __init__(self, p: PrincipalPolicies | None, base: "_Principal | None" = None,
+                 session: tuple | None = None, tags: tuple = ()):
+        if p is not None:
+            sources = tuple(PolicySource(s.id, s.type, compile_policy(s.document)) for s in p.identity)
+            boundary = PolicySource(p.boundary.id, p.boundary.type, compile_policy(p.boundary.document)) \
+                if p.boundary is not None else None
+            self.policies = PolicySet(sources, boundary)
+            self.tags, self.boundary_arn = p.tags, p.boundary_arn
+        else:  # a session over `base`: its session policies and tags on top
+            self.policies = PolicySet(base.policies.identity, base.policies.boundary, session)
+            own = {k.lower() for k, _ in tags}
+            self.tags = tuple(t for t in base.tags if t[0].lower() not in own) + tuple(tags)
+            self.boundary_arn = base.boundary_arn
+        self.tag_context = {f"aws:principaltag/{k.lower()}": v for k, v in self.tags}
         self.decisions: dict = {}
 
     def decide(self, req: Request):
@@ -94,7 +109,12 @@ class Authorizer:
         if operation in POLICY_CHANGES:
             bump(ctx.tx, ctx.account_id, self.cache)
         caller: Principal | None = ctx.caller
-        if caller is None or caller.unchecked or row.implicit == ALWAYS:
+        ctx.extra["peer"] = peer
+        if caller is None or caller.unchecked:
+            return
+        if caller.session is not None:
+            _session_may_call(caller, operation, row.service)
+        if row.implicit in (ALWAYS, TRUST):
             return
         if caller.account_id != ctx.account_id:
             own = row.checks[0]
@@ -102,7 +122,7 @@ class Authorizer:
                                            f"because no identity-based policy allows the {own.action} action")
         if caller.is_root:
             return
-        me: _Principal = self.cache.get(ctx.tx, ctx.account_id, "user", caller.entity_id, ctx.now)
+        me = self.principal(ctx, caller)
         target = _Target(ctx, params, me.tags, me.boundary_arn, self.cache)
         base = _principal_context(ctx, caller, peer, me.tag_context)
         for check in row.checks:
@@ -122,6 +142,81 @@ class Authorizer:
             raise AWSError("AccessDenied", access_denied_message(caller.arn, check.action, named, decision))
 
 
+    def principal(self, ctx, caller: Principal) -> _Principal:
+        """What `caller` may do: its user's or role's cached policies, and for a session
+        those with its session policies and tags on top (kept per session key)."""
+        claims = caller.session
+        if claims is None:
+            return self.cache.get(ctx.tx, ctx.account_id, "user", caller.entity_id, ctx.now)
+        if caller.entity_id is None:  # a federated user of the root user: everything, cut by the session
+            base = _ROOT_POLICIES
+        else:
+            kind = "role" if caller.kind == "assumed-role" else "user"
+            base = self.cache.get(ctx.tx, ctx.account_id, kind, caller.entity_id, ctx.now)
+        if caller.kind == "user" and not claims.get("tg"):
+            return base
+        return self.cache.remember(("session", caller.access_key_id),
+                                   lambda: _session_principal(ctx, base, claims))
+
+    def assume(self, ctx, operation: str, role_row, params: dict, context: dict) -> None:
+        """Decide the caller's `operation` (AssumeRole) on `role_row` by the role's trust
+        policy and the caller's identity policies: the row's own check, then those its
+        `also` adds (sts:TagSession with Tags, sts:SetSourceIdentity with SourceIdentity).
+        `context` adds what the handler learnt (MFA)."""
+        from ..service.trust import authorize_assume
+        caller: Principal | None = ctx.caller
+        if caller is None or caller.unchecked:
+            return
+        peer = ctx.extra.get("peer") or Peer(None, False, None)
+        me = self.principal(ctx, caller)
+        engine_caller = Caller(caller.arn, caller.account_id,
+                               role_arn=(caller.session or {}).get("ra"), unique_id=caller.entity_id)
+        base = _principal_context(ctx, caller, peer, me.tag_context)
+        base.update(context)
+        for check in OPERATIONS[operation].checks:
+            if check.when and not any(params.get(p) is not None for p in check.when):
+                continue
+            request = dict(base)
+            request.update(check.context)
+            _request_keys(request, check, params, None)
+            authorize_assume(ctx, role_row, engine_caller, check.action, request, me.policies)
+
+
+_ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+_ROOT_POLICIES = _Principal(PrincipalPolicies((), None, None, ()))
+_ROOT_POLICIES.policies = PolicySet((PolicySource("root", "none", compile_policy(_ALLOW_ALL)),))
+
+
+def _session_principal(ctx, base: _Principal, claims: dict) -> _Principal:
+    """`base` as a session sees it: its session policies (none at all for a federated
+    user without any: it may do nothing) and its session tags."""
+    session = None
+    if "p" in claims or "pa" in claims or claims["t"] == "federated-user":
+        sources = []
+        if "p" in claims:
+            sources.append(PolicySource("SessionPolicy", "none", compile_policy(claims["p"])))
+        account = claims["a"]
+        for arn in claims.get("pa", ()):
+            repo = PolicyRepo(ctx.tx, account)
+            row = repo.get(arn)
+            text = repo.default_document(row) if row is not None else None
+            if text is not None:
+                sources.append(PolicySource(row.name, "user-managed" if row.account_id else "aws-managed",
+                                            compile_policy(text)))
+        session = tuple(sources)
+    return _Principal(None, base, session, tuple((k, v) for k, v in claims.get("tg", ())))
+
+
+def _session_may_call(caller: Principal, operation: str, service: str) -> None:
+    """What a kind of STS session may call at all, whatever its policies (SESSION_LIMITS)."""
+    iam, sts = SESSION_LIMITS[caller.kind]
+    if service == "iam":
+        if iam == "never" or iam == "mfa" and "mfa" not in caller.session:
+            raise AWSError("InvalidClientTokenId", "The security token included in the request is invalid")
+    elif operation not in sts:
+        raise AWSError("AccessDenied", f"Cannot call {operation} with session credentials")
+
+
 @dataclass(frozen=True, slots=True)
 class _Entity:
     """The stored entity a request targets: what its ARN and context keys need."""
@@ -134,24 +229,45 @@ class _Entity:
 def _principal_context(ctx, caller: Principal, peer: Peer, principal_tags: dict) -> dict:
     now = ctx.now
     context = {
-        "aws:currenttime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "aws:currenttime": _iso(now),
         "aws:epochtime": str(int(now)),
         "aws:securetransport": "true" if peer.secure else "false",
         "aws:principalarn": caller.arn,
         "aws:principalaccount": caller.account_id,
-        "aws:principaltype": "User",
+        "aws:principaltype": _PRINCIPAL_TYPES[caller.kind],
         "aws:principalisawsservice": "false",
         "aws:viaawsservice": "false",
         "aws:userid": caller.user_id,
-        "aws:username": caller.name,
         "aws:requestedregion": ctx.region,
         **principal_tags,
     }
+    if caller.kind == "user":
+        context["aws:username"] = caller.name
+    claims = caller.session
+    if claims is not None:
+        if caller.kind == "assumed-role":
+            context["aws:principalarn"] = claims["ra"]
+        context["aws:tokenissuetime"] = _iso(claims["iat"])
+        mfa = claims.get("mfa")
+        context["aws:multifactorauthpresent"] = "true" if mfa is not None else "false"
+        if mfa is not None:
+            context["aws:multifactorauthage"] = str(max(0, int(now - mfa)))
+        for claim, key in (("si", "aws:sourceidentity"), ("fp", "aws:federatedprovider")):
+            if claim in claims:
+                context[key] = claims[claim]
     if peer.ip is not None:
         context["aws:sourceip"] = peer.ip
     if peer.user_agent is not None:
         context["aws:useragent"] = peer.user_agent
     return context
+
+
+_PRINCIPAL_TYPES = {"user": "User", "root": "Account", "assumed-role": "AssumedRole",
+                    "federated-user": "FederatedUser"}
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def _request_keys(context: dict, check: Check, params: dict, entity) -> None:

@@ -35,3 +35,13 @@ class AppState:
         resolver = CredentialResolver(store, box)
         auth = Authenticator(resolver, row.account_id, settings.enforce)
         return cls(settings, store, box, resolver, auth, row.account_id, row.created_at, Authorizer())
+
+    def created(self, tx, account_id: str) -> float:
+        """When an account was created (GetUser of root); the server's first account is known."""
+        if account_id == self.account_id:
+            return self.account_created
+        from sqlalchemy import select
+
+        from ..store.schema.core import accounts
+        return tx.execute(select(accounts.c.created_at).where(accounts.c.account_id == account_id)).scalar() \
+            or self.account_created

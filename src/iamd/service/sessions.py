@@ -29,7 +29,7 @@ from . import ids
 PACKED_LIMIT = 2048  # bytes of the packed (compressed) session policies and tags
 MAX_POLICY = 2048  # plaintext characters of an inline session policy (service-enforced)
 MFA_STEP = 30
-MFA_WINDOW = 1  # steps either side of the device's own clock
+MFA_WINDOW = 2  # steps either side of the device's own clock (its measured drift)
 MFA_FAILED = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
 MFA_UNKNOWN = ("MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA "
                "serial number is valid and associated with this user.")

@@ -12,3 +12,6 @@ UNSIGNED_OPERATIONS = frozenset({"AssumeRoleWithSAML", "AssumeRoleWithWebIdentit
 
 # Prefixes of actions that only read: they run in a read transaction.
 READ_ONLY_PREFIXES = ("Get", "List", "Simulate", "Decode")
+
+# Operations named like reads that may write: GetWebIdentityToken rotates the issuer's key.
+WRITING_READS = frozenset({"GetWebIdentityToken"})

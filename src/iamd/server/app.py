@@ -1,6 +1,7 @@
 """The ASGI application: the whole request pipeline, in order, in `handle`.
 
-1. routes that are not API calls (/health, /moto-api/reset, /moto-api/reset-auth)
+1. routes that are not API calls (/health, /moto-api/reset, /moto-api/reset-auth, and the
+   outbound OIDC issuers' discovery documents and JWKS under /issuer/<id>/.well-known/)
 2. decode the form (POST body and query string)
 3. find the operation by Action and Version
 4. authenticate (SigV4) unless the operation arrives unsigned
@@ -22,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from ..protocol.errors import COMMON_STATUS, AWSError
 from ..protocol.model import catalog
 from ..protocol.parser import parse_form, parse_input
-from ..protocol.quirks import READ_ONLY_PREFIXES, UNSIGNED_OPERATIONS
+from ..protocol.quirks import READ_ONLY_PREFIXES, UNSIGNED_OPERATIONS, WRITING_READS
 from ..protocol.serializer import serialize_error, serialize_response
 from ..protocol.validate import validate_input
 from ..service.registry import Context, load_handlers
@@ -103,6 +104,8 @@ class IamApp:
                 return self.logged(self.reset(rid), "moto-api/reset", "-", start)
             if path == "/moto-api/reset-auth" and method == "POST":
                 return self.logged(self.reset_auth(body, rid), "moto-api/reset-auth", "-", start)
+            if path.startswith("/issuer/") and method == "GET":
+                return self.logged(self.issuer_document(path, rid), "issuer", "-", start)
             headers = _headers(scope)
             raw_query = scope["query_string"].decode("latin-1")
             params = parse_form(raw_query) if raw_query else {}
@@ -133,7 +136,7 @@ class IamApp:
             if handler is None:
                 raise AWSError("NotImplemented", f"The operation {op.name} is not implemented by iamd yet.",
                                sender=False)
-            write = not op.name.startswith(READ_ONLY_PREFIXES)
+            write = not op.name.startswith(READ_ONLY_PREFIXES) or op.name in WRITING_READS
 
             account = caller.account_id if caller is not None else st.account_id  # the signer's account
 
@@ -168,6 +171,14 @@ class IamApp:
     def error(self, err: AWSError, rid: str) -> Response:
         status = err.status or self.catalog.error_status.get(err.code) or COMMON_STATUS.get(err.code, 400)
         return Response(status, serialize_error(err.code, err.message, rid, err.sender), "text/xml", rid)
+
+    def issuer_document(self, path: str, rid: str) -> Response:
+        """An outbound issuer's discovery document or JWKS: public, unauthenticated."""
+        from ..service.outbound_federation import public_document
+        doc = self.state.store.run(lambda tx: public_document(tx, self.state, path), write=False)
+        if doc is None:
+            return Response(404, b'{"error":"not found"}', "application/json", rid)
+        return Response(200, json.dumps(doc).encode(), "application/json", rid)
 
     def reset(self, rid: str) -> Response:
         if self.state.settings.enforce:

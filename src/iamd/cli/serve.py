@@ -94,12 +94,12 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
         say("auth: OFF, INSECURE: no signature is checked and no policy enforced; a known access key "
             "acts as its owner, any other as the account root; POST /moto-api/reset wipes all state, "
             "POST /moto-api/reset-auth N turns checks on after N calls. For tests only.")
-    for url in http_issuers:
-        say(f"web identity: tokens from {url} accepted over plain HTTP")
-    say(f"outbound web identity issuers: {settings.base_url}/issuer/<id> (see GetOutboundWebIdentityFederationInfo)")
     say(f"root credentials: {info.root_key_source}")
     if info.credentials_path:
         say(f"  export AWS_SHARED_CREDENTIALS_FILE={info.credentials_path}")
+    for url in http_issuers:
+        say(f"web identity: tokens from {url} accepted over plain HTTP")
+    say(f"outbound OIDC issuers: {settings.base_url}/issuer/<id> (GetOutboundWebIdentityFederationInfo)")
     sys.stderr.flush()
     settings.export()
     _exit_quietly_after_shutdown()

@@ -45,7 +45,7 @@ SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 SKEW = 300
 AUDIENCES = ("https://signin.aws.amazon.com/saml", "urn:amazon:webservices")
-_RECIPIENT = re.compile(r"https://(?:[a-z0-9-]+\.)?signin\.aws\.amazon(?:aws)?\.com(?:\.cn)?/saml(?:/acs/([\w-]+))?")
+_RECIPIENT = re.compile(r"https://(?:[a-z0-9-]+\.)?signin\.aws\.amazon\.com/saml(?:/acs/([\w-]+))?")
 _METHODS = frozenset(m for m in SignatureMethod if not m.name.startswith(("HMAC", "DSA")))
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 INVALID = "Invalid SAML response"  # [unc] AWS's texts for the cases below are not documented

@@ -75,6 +75,10 @@ def provider_for(ctx, account_id: str, iss) -> tuple[object, str]:
 def verify(ctx, account_id: str, token: str, now: float) -> tuple[object, dict]:
     """The provider row and the verified claims of `token`, or AWS's error."""
     header, unverified = _header_and_claims(token)
+    if str(unverified.get("iss", "")).startswith(f"{ctx.app.settings.base_url}/issuer/"):
+        # AWS: tokens from GetWebIdentityToken cannot federate back in (and a worker
+        # fetching its own keys would wait on itself)
+        raise _invalid("Tokens issued by GetWebIdentityToken cannot be used with AssumeRoleWithWebIdentity.")
     alg = header.get("alg")
     if alg not in ALGORITHMS:
         raise _invalid(NOT_A_JWT)

@@ -27,9 +27,18 @@ from botocore.credentials import Credentials
 
 ENGINES = os.environ.get("IAMD_TEST_ENGINES", "sqlite,postgresql").split(",")
 PG_ADMIN_URL = os.environ.get("IAMD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.exists():
-    SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# ../shared (beside the checkout) holds data that is not part of the repository; a fresh
+# clone has none, and tests that need it skip. IAMD_TEST_SHARED points elsewhere (a path
+# that does not exist shows what a fresh clone sees).
+SHARED = Path(os.environ.get("IAMD_TEST_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or a skip with a one-line reason when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs {path}: ../shared is not part of the repository and is absent here")
+    return path
 
 
 def free_port() -> int:
@@ -63,18 +72,20 @@ class Server:
     database_url: str | None = None
     extra_args: list = field(default_factory=list)
     env: dict = field(default_factory=dict)
+    launcher: list = field(default_factory=list)  # a command that runs iamd's (e.g. unshare)
     proc: subprocess.Popen | None = None
     account_id: str = ""
     access_key: str = ""
     secret_key: str = ""
     log_path: Path | None = None
+    tls_ca: Path | None = None  # started with --tls-cert: clients use https and trust this
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls_ca else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> "Server":
-        cmd = [sys.executable, "-m", "iamd.cli.main", "serve", "--port", str(self.port),
+        cmd = [*self.launcher, sys.executable, "-m", "iamd.cli.main", "serve", "--port", str(self.port),
                "--data-dir", str(self.data_dir), *self.extra_args]
         if self.database_url:
             cmd += ["--database-url", self.database_url]
@@ -120,13 +131,17 @@ class Server:
                region: str = "us-east-1", retries: int = 0, validate: bool = True):
         """`validate=False` leaves input validation to the server (botocore checks min/max first)."""
         return boto3.client(
-            service, endpoint_url=self.endpoint, region_name=region,
+            service, endpoint_url=self.endpoint, region_name=region, verify=self._verify,
             aws_access_key_id=key or self.access_key, aws_secret_access_key=secret or self.secret_key,
             config=Config(retries={"max_attempts": retries, "mode": "standard"} if retries else {"max_attempts": 1},
                           parameter_validation=validate))
 
+    @property
+    def _verify(self):
+        return str(self.tls_ca) if self.tls_ca else None
+
     def resource(self, key: str | None = None, secret: str | None = None):
-        return boto3.resource("iam", endpoint_url=self.endpoint, region_name="us-east-1",
+        return boto3.resource("iam", endpoint_url=self.endpoint, region_name="us-east-1", verify=self._verify,
                               aws_access_key_id=key or self.access_key,
                               aws_secret_access_key=secret or self.secret_key)
 
@@ -231,4 +246,5 @@ def user(iam, name):
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    return SHARED
+    """../shared; the test skips when it is absent (a fresh clone)."""
+    return shared_path()

@@ -11,6 +11,7 @@ import base64
 import functools
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -255,6 +256,18 @@ def client_env(server) -> dict:
     env.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
     env.update(server.env_for_clients())
     return env
+
+
+def wait_for_port(port: int, timeout: float = 20) -> None:
+    """Return once something accepts connections on 127.0.0.1:`port`."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
 
 
 def run_iamd(*args, **kw) -> subprocess.CompletedProcess:

@@ -82,7 +82,7 @@ def _import(srv, directory, *extra) -> str:
     return done.stdout
 
 
-def test_import_full_catalogue(server, server_factory, shared_dir):
+def test_import_full_catalogue(shared_dir, server, server_factory):
     catalogue = shared_dir / "data" / "aws-managed-policies"
     listed = json.loads((catalogue / "policies-list.json").read_text())["Policies"]
     srv = server_factory(server.engine, extra_args=["--no-access-log", "--auth", "off"])

@@ -46,7 +46,7 @@ def populate(iam) -> dict:
     return {"policy": policy, "saml": saml}
 
 
-def test_seed_demo_runs_unchanged(own_server, shared_dir):
+def test_seed_demo_runs_unchanged(shared_dir, own_server):  # shared_dir first: skip before starting
     iam = own_server.client("iam")
     made = populate(iam)
     script = shared_dir / "seed" / "account_demo.py"

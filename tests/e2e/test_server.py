@@ -18,7 +18,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 from conftest import ENGINES, free_port
-from helpers import error_of
+from helpers import error_of, wait_for_port
 
 from iamd import __version__
 
@@ -52,6 +52,7 @@ def test_option_defaults():
     assert {p.name: p.default for p in serve.params} == {
         "host": "127.0.0.1", "port": 8777, "data_dir": "./iamd-data", "database_url": None,
         "account_id": None, "auth": "enforce", "workers": 1, "access_log": True, "quotas": (),
+        "tls_cert": None, "tls_key": None, "header_timeout": 10.0, "body_timeout": 30.0, "keep_alive_timeout": 5.0,
         "http_issuers": (), "public_url": None}
     out = subprocess.run([sys.executable, "-m", "iamd.cli.main", "serve", "--help"],
                          capture_output=True, text=True, check=True).stdout
@@ -81,7 +82,7 @@ def test_default_data_dir_account_id_and_root_key_from_environment(tmp_path):
             line = proc.stderr.readline()
             assert line, "".join(banner)
             banner.append(line)
-        _wait_for_port(port)
+        wait_for_port(port)
         data = tmp_path / "iamd-data"
         assert (data / "iamd.db").exists() and (data / "master.key").exists()
         assert not (data / "credentials").exists()
@@ -93,17 +94,6 @@ def test_default_data_dir_account_id_and_root_key_from_environment(tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(15) == 0
-
-
-def _wait_for_port(port: int, timeout: float = 20) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("server did not listen")
 
 
 def test_banner(logged):
@@ -120,9 +110,11 @@ def test_banner(logged):
         assert banner[2] == f"iamd: storage: postgresql (postgres@127.0.0.1:5432/{db}), schema version {version}"
     assert banner[3] == f"iamd: account: {logged.account_id}"
     assert banner[4] == "iamd: auth: enforce (SigV4 signatures verified, IAM policies enforced on every call)"
+    assert banner[5] == ("iamd: transport: plain HTTP, unencrypted; beyond loopback serve HTTPS with "
+                         "--tls-cert and --tls-key")
     creds = logged.data_dir.resolve() / "credentials"
-    assert banner[5] == f"iamd: root credentials: {creds}"
-    assert banner[6] == f"iamd:   export AWS_SHARED_CREDENTIALS_FILE={creds}"
+    assert banner[6] == f"iamd: root credentials: {creds}"
+    assert banner[7] == f"iamd:   export AWS_SHARED_CREDENTIALS_FILE={creds}"
 
 
 def test_files_are_private_and_the_credentials_file_works(logged, monkeypatch):

@@ -14,19 +14,17 @@ says so and the comparison applies the same normalisation botocore's own runner 
 import calendar
 import copy
 import json
-from pathlib import Path
 
 import pytest
 from botocore.model import NoShapeFoundError, OperationModel, ServiceModel
 from botocore.parsers import QueryParser
 from botocore.utils import parse_timestamp as botocore_timestamp
+from conftest import SHARED
 
 from iamd.protocol.parser import RESERVED, parse_form, parse_input
 from iamd.protocol.serializer import serialize_error, serialize_response
 
-SUITES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "botocore-protocol-tests"
-if not SUITES.exists():
-    SUITES = Path("/work/shared/data/botocore-protocol-tests")
+SUITES = SHARED / "data" / "botocore-protocol-tests"
 
 # Why a case needs more than a plain comparison, keyed by (suite description, case index).
 # The note becomes part of the test id so a reader sees it without opening the code.
@@ -40,10 +38,16 @@ NOTES = {
 }
 
 
-def _load(name: str):
+def _load(name: str, having: str | None = None):
+    if not (SUITES / name).exists():  # a fresh clone: the suites live only in ../shared
+        yield pytest.param(None, None, id="suite-absent", marks=pytest.mark.skip(
+            reason=f"needs {SUITES / name}: ../shared is not part of the repository and is absent here"))
+        return
     suites = json.loads((SUITES / name).read_text())
     for suite in suites:
         for i, case in enumerate(suite["cases"]):
+            if having and having not in case:
+                continue
             note = NOTES.get((suite["description"], i))
             ident = f"{suite['description']}[{i}]" + (f"-{note}" if note else "")
             yield pytest.param(suite, case, id=ident.replace(" ", "_"))
@@ -113,7 +117,7 @@ def _response(body: bytes, status: int = 200) -> dict:
     return {"body": body, "headers": {}, "status_code": status, "context": {}}
 
 
-@pytest.mark.parametrize("suite,case", [p for p in _load("query-output.json") if "result" in p.values[1]])
+@pytest.mark.parametrize("suite,case", list(_load("query-output.json", "result")))
 def test_output_case(suite, case):
     om = _operation(suite, case)
     body = serialize_response(_Op(om), copy.deepcopy(case["result"]), "request-id")
@@ -122,7 +126,7 @@ def test_output_case(suite, case):
     assert _as_text(parsed) == _as_text(case["result"])
 
 
-@pytest.mark.parametrize("suite,case", [p for p in _load("query-output.json") if "error" in p.values[1]])
+@pytest.mark.parametrize("suite,case", list(_load("query-output.json", "error")))
 def test_error_case(suite, case):
     om = _operation(suite, case)
     try:

@@ -5,6 +5,8 @@ import importlib
 import click
 
 from .. import __version__
+from .backup import backup, restore
+from .accounts import accounts
 from .serve import serve
 
 
@@ -15,6 +17,9 @@ def cli():
 
 
 cli.add_command(serve)
+cli.add_command(accounts)
+cli.add_command(backup)
+cli.add_command(restore)
 
 # Subcommand groups owned by other modules; each is optional until it lands.
 for module, name in (("iamd.cli.account", "account"), ("iamd.cli.aws_policies", "aws_policies")):

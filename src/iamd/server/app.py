@@ -1,7 +1,12 @@
 """The ASGI application: the whole request pipeline, in order, in `handle`.
 
-1. routes that are not API calls (/health, /moto-api/reset, /moto-api/reset-auth, and the
-   outbound OIDC issuers' discovery documents and JWKS under /issuer/<id>/.well-known/)
+The event loop reads each request and writes its answer; `handle` runs on a thread of a
+bounded pool (`offload.Pool`), so that a database that stalls holds threads, never the
+loop: /health answers meanwhile, and every request ends within the store's timeout
+(then 503 ServiceUnavailable, as for every fault of the database; see `store/faults.py`).
+
+1. routes that are not API calls (/health and /health/ready on the loop, /moto-api/reset, /moto-api/reset-auth,
+   the outbound OIDC issuers' discovery documents and JWKS under /issuer/<id>/.well-known/)
 2. decode the form (POST body and query string)
 3. find the operation by Action and Version
 4. authenticate (SigV4) unless the operation arrives unsigned
@@ -18,8 +23,6 @@ import sys
 import time
 import traceback
 
-from sqlalchemy.exc import OperationalError
-
 from ..protocol.errors import COMMON_STATUS, AWSError
 from ..protocol.model import catalog
 from ..protocol.parser import parse_form, parse_input
@@ -27,20 +30,32 @@ from ..protocol.quirks import READ_ONLY_PREFIXES, UNSIGNED_OPERATIONS, WRITING_R
 from ..protocol.serializer import serialize_error, serialize_response
 from ..protocol.validate import validate_input
 from ..service.registry import Context, load_handlers
+from ..store.faults import DatabaseUnavailable, describe
 from .access_log import AccessLog
 from .authorize import Peer
+from .offload import Pool
 from .settings import Settings
 from .state import AppState
 
 MAX_BODY = 1 << 20
+PIPELINE_THREADS = 8  # requests in the pipeline at once, per worker process
+GRACE = 1.0  # seconds past its deadline before the loop answers for a request's thread
+PROBE_TIMEOUT = 2.0  # the readiness probe's bound
+FAULT_MEMORY = 10.0  # seconds a lasting database fault keeps /health/ready at 503
+HEALTH = ("/health", "/health/ready")
+UNAVAILABLE = "Service is unavailable. Please try again later."
 log = logging.getLogger("iamd")
 
 
 class Response:
-    __slots__ = ("status", "body", "content_type", "request_id")
+    __slots__ = ("status", "body", "content_type", "request_id", "log", "fault")
 
     def __init__(self, status: int, body: bytes, content_type: str, request_id: str):
         self.status, self.body, self.content_type, self.request_id = status, body, content_type, request_id
+        # Written on the loop as the answer goes out, so that a request whose thread is
+        # still busy when the loop answers for it gets one line of each, not two:
+        self.log = None  # (action, caller ARN, ms) for the access log
+        self.fault = None  # what is wrong with the database, for the error log
 
 
 class IamApp:
@@ -49,8 +64,10 @@ class IamApp:
         self.catalog = catalog()
         self.handlers = load_handlers()
         self.access_log = AccessLog() if state.settings.access_log else None
-        dbapi = state.store.engine.dialect.dbapi  # the fast path raises the driver's own errors
-        self.db_down = (OperationalError, dbapi.OperationalError, dbapi.InterfaceError)
+        self.timeout = state.settings.db_timeout
+        self.pool = Pool(PIPELINE_THREADS)
+        self.prober = Pool(1, "iamd-ready")  # apart, so that a full pool does not delay it
+        self.fault: tuple[float, str] | None = None  # (when, what) of the last lasting fault
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -61,17 +78,27 @@ class IamApp:
         more = True
         while more:
             msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return  # the client left, or was cut off by a read timeout, before its request was whole
             body += msg.get("body", b"")
             more = msg.get("more_body", False)
             if len(body) > MAX_BODY:
                 too_big = True
                 break
         rid = _request_id()
+        start = time.perf_counter()
         if too_big:
             resp = self.logged(self.error(AWSError("RequestEntityTooLarge", "Request body exceeds 1 MiB."),
-                                          rid), "-", "-", time.perf_counter())
+                                          rid), "-", "-", start)
+        elif scope["path"] in HEALTH and scope["method"] == "GET":
+            resp = await self.health(scope["path"], rid, start)
         else:
-            resp = self.handle(scope, body, rid)
+            resp = await self.offloaded(scope, body, rid, start)
+        if resp.fault is not None:
+            log.error("request %s: database unavailable: %s", rid, resp.fault)
+        if self.access_log is not None and resp.log is not None:
+            action, caller_arn, ms = resp.log
+            self.access_log.write(rid, action, caller_arn, resp.status, ms)
         await send({"type": "http.response.start", "status": resp.status, "headers": [
             (b"content-type", resp.content_type.encode()),
             (b"content-length", str(len(resp.body)).encode()),
@@ -86,20 +113,62 @@ class IamApp:
             elif msg["type"] == "lifespan.shutdown":
                 if self.access_log is not None:
                     self.access_log.flush()
+                self.pool.close()
+                self.prober.close()
                 self.state.store.dispose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    # -- off the loop: the pipeline on a pool thread, health on the loop ----------------------
+
+    async def offloaded(self, scope, body: bytes, rid: str, start: float) -> Response:
+        """`handle` on a pool thread, within the request's deadline (its wait for a thread
+        included); the loop answers 503 itself if the thread has not by then."""
+        deadline = time.monotonic() + self.timeout
+        try:
+            return await self.pool.run(self.timeout + GRACE, self._on_thread, scope, body, rid, start, deadline)
+        except TimeoutError:
+            return self.logged(self.unavailable(self.state.store.timed_out(), rid), "-", "-", start)
+
+    def _on_thread(self, scope, body: bytes, rid: str, start: float, deadline: float) -> Response:
+        store = self.state.store
+        store.set_deadline(deadline)
+        try:
+            return self.handle(scope, body, rid, start)
+        finally:
+            store.set_deadline(None)
+
+    async def health(self, path: str, rid: str, start: float) -> Response:
+        """/health: liveness (the process answers); /health/ready: readiness (the database
+        answers a quick read, and no lasting fault was seen lately), 503 when not ready."""
+        if path == "/health":
+            return self.logged(Response(200, b'{"status":"ok"}', "application/json", rid), "health", "-", start)
+        try:
+            problem = await self.prober.run(PROBE_TIMEOUT + GRACE, self._probe)
+        except TimeoutError:
+            problem = f"the database did not answer within {PROBE_TIMEOUT:g} s"
+        fault = self.fault
+        if problem is None and fault is not None and time.monotonic() - fault[0] < FAULT_MEMORY:
+            problem = fault[1]
+        answer = {"status": "ready", "database": "ok"} if problem is None else \
+            {"status": "unavailable", "database": problem}
+        return self.logged(Response(200 if problem is None else 503, json.dumps(answer).encode(),
+                                    "application/json", rid), "health/ready", "-", start)
+
+    def _probe(self) -> str | None:
+        store = self.state.store
+        store.set_deadline(time.monotonic() + PROBE_TIMEOUT)
+        try:
+            return store.probe(self.state.account_id)
+        finally:
+            store.set_deadline(None)
+
     # -- the pipeline -------------------------------------------------------------------
 
-    def handle(self, scope, body: bytes, rid: str) -> Response:
-        start = time.perf_counter()
+    def handle(self, scope, body: bytes, rid: str, start: float) -> Response:
         method, path = scope["method"], scope["path"]
         action, caller_arn = "-", "-"
         try:
-            if path == "/health" and method == "GET":
-                return self.logged(Response(200, b'{"status":"ok"}', "application/json", rid),
-                                   "health", "-", start)
             if path == "/moto-api/reset" and method == "POST":
                 return self.logged(self.reset(rid), "moto-api/reset", "-", start)
             if path == "/moto-api/reset-auth" and method == "POST":
@@ -151,21 +220,27 @@ class IamApp:
             resp = self.error(err, rid)
         except UnicodeDecodeError:
             resp = self.error(AWSError("MalformedQueryString", "The request body is not valid UTF-8."), rid)
-        except self.db_down:  # the database is down or locked out: 503, which SDKs retry
-            log.error("request %s: database unavailable:\n%s", rid, traceback.format_exc())
-            resp = self.error(AWSError("ServiceUnavailable", "Service is unavailable. Please try again later.",
-                                       503, sender=False), rid)
-        except Exception:  # a bug: answer 500 in the AWS envelope, keep the traceback in the log
-            log.error("request %s failed:\n%s", rid, traceback.format_exc())
-            resp = self.error(AWSError("InternalFailure", "The request processing has failed because of "
-                                       "an unknown error, exception or failure.", 500, sender=False), rid)
+        except Exception as exc:
+            fault = describe(exc)  # the database is down, stalled, full or corrupt: 503
+            if fault is not None:
+                resp = self.unavailable(fault, rid)
+            else:  # a bug: answer 500 in the AWS envelope, keep the traceback in the log
+                log.error("request %s failed:\n%s", rid, traceback.format_exc())
+                resp = self.error(AWSError("InternalFailure", "The request processing has failed because of "
+                                           "an unknown error, exception or failure.", 500, sender=False), rid)
         return self.logged(resp, action, caller_arn, start)
 
     def logged(self, resp: Response, action: str, caller_arn: str, start: float) -> Response:
-        """One access-log line per request; nothing secret goes in it."""
-        if self.access_log is not None:
-            self.access_log.write(resp.request_id, action, caller_arn, resp.status,
-                                  round((time.perf_counter() - start) * 1000, 2))
+        """Note the request's access-log line (written on the loop); nothing secret goes in it."""
+        resp.log = (action, caller_arn, round((time.perf_counter() - start) * 1000, 2))
+        return resp
+
+    def unavailable(self, fault: DatabaseUnavailable, rid: str) -> Response:
+        """503 ServiceUnavailable (SDKs retry it), and one log line saying what is wrong."""
+        if fault.lasting:
+            self.fault = (time.monotonic(), fault.reason)
+        resp = self.error(AWSError("ServiceUnavailable", UNAVAILABLE, 503, sender=False), rid)
+        resp.fault = fault.reason
         return resp
 
     def error(self, err: AWSError, rid: str) -> Response:

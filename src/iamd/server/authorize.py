@@ -129,6 +129,10 @@ class Authorizer:
             if check.when and not any(params.get(p) is not None for p in check.when):
                 continue
             resource, entity = target.resource(check.resource)
+            if _foreign(resource, ctx.account_id):  # IAM has no resource policies: never across accounts
+                raise AWSError("AccessDenied", f"User: {caller.arn} is not authorized to perform: {check.action} "
+                                               f"on resource: {resource} because no resource-based policy "
+                                               f"allows the {check.action} action")
             context = dict(base)
             context.update(check.context)
             _request_keys(context, check, params, entity)
@@ -262,6 +266,15 @@ def _principal_context(ctx, caller: Principal, peer: Peer, principal_tags: dict)
     return context
 
 
+_ACCOUNT_OF = re.compile(r"arn:aws:(?:iam|sts)::(\d{12}):")
+
+
+def _foreign(resource: str, account_id: str) -> bool:
+    """Whether the resource ARN names an entity of another account."""
+    m = _ACCOUNT_OF.match(resource)
+    return m is not None and m.group(1) != account_id
+
+
 _PRINCIPAL_TYPES = {"user": "User", "root": "Account", "assumed-role": "AssumedRole",
                     "federated-user": "FederatedUser"}
 
@@ -373,7 +386,8 @@ class _Target:
         if not name:
             return None
         if kind == "user":  # every change to a user's path, tags or boundary bumps the generation
-            return self.cache.remember(("user-name", name.lower()), lambda: _user(self.ctx, name))
+            return self.cache.remember(("user-name", self.ctx.account_id, name.lower()),
+                                       lambda: _user(self.ctx, name))
         repo, tag_type, id_of = _ENTITIES[kind]
         row = repo(self.ctx.tx, self.ctx.account_id).get(name)
         if row is None:

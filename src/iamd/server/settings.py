@@ -18,6 +18,11 @@ class Settings:
     auth: str = "enforce"
     workers: int = 1
     access_log: bool = True
+    tls: bool = False
+    header_timeout: float = 10.0  # seconds to send a request's headers
+    body_timeout: float = 30.0  # seconds to send its body, once the headers are in
+    keep_alive_timeout: float = 5.0  # seconds a connection may idle between requests
+    db_timeout: float = 5.0  # seconds: every database wait of a request is bounded by it
     allow_http_issuers: list = field(default_factory=list)  # OIDC issuers reachable over plain HTTP
     public_url: str | None = None  # how clients reach iamd: the base of its own issuer URLs
 
@@ -30,7 +35,7 @@ class Settings:
         if self.public_url:
             return self.public_url.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
     def data_path(self) -> Path:

@@ -26,7 +26,7 @@ class AppState:
         from sqlalchemy import select
 
         from ..store.schema.core import accounts
-        store = Store(settings.database_url, settings.data_path)
+        store = Store(settings.database_url, settings.data_path, timeout=settings.db_timeout)
         box = SecretBox.load(settings.data_path)
         row = store.run(lambda tx: tx.execute(
             select(accounts).where(accounts.c.account_id == settings.account_id)).first()

@@ -113,18 +113,19 @@ class PolicyCache:
     def __init__(self, build):
         self.build = build  # PrincipalPolicies -> whatever the caller evaluates
         self._entries: dict = {}
-        self._generation: int | None = None
-        self._checked = float("-inf")
+        # per account (one server may host several): the generation seen, and when
+        self._generations: dict[str, int] = {}
+        self._checked: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def get(self, tx, account_id: str, kind: str, entity_id: str, now: float):
-        if now - self._checked >= RECHECK:
+        if now - self._checked.get(account_id, float("-inf")) >= RECHECK:
             current = generation(tx, account_id)
             with self._lock:
-                if current != self._generation:
+                if current != self._generations.get(account_id):
                     self._entries = {}
-                    self._generation = current
-                self._checked = now
+                    self._generations[account_id] = current
+                self._checked[account_id] = now
         key = (kind, entity_id)
         entries = self._entries
         built = entries.get(key)
@@ -150,4 +151,4 @@ class PolicyCache:
     def clear(self) -> None:
         with self._lock:
             self._entries = {}
-            self._checked = float("-inf")
+            self._checked = {}

@@ -4,9 +4,12 @@ and JWKS it serves (tokens verified with PyJWT against them), key rotation."""
 import json
 import time
 
+import boto3
 import httpx
 import jwt
 import pytest
+from botocore import UNSIGNED
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from sqlalchemy import update
 
@@ -142,3 +145,35 @@ def test_private_keys_are_stored_encrypted(srv, issuer):
 def test_unknown_issuer_paths_are_not_found(srv):
     assert httpx.get(f"{srv.endpoint}/issuer/nope/.well-known/jwks.json").status_code == 404
     assert httpx.get(f"{srv.endpoint}/issuer/").status_code == 404
+
+
+def test_role_session_token_names_the_role_and_stays_within_the_session(srv, issuer, name):
+    iam = srv.client("iam")
+    u, role = new_user(srv, name), name("r")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": f"arn:aws:iam::{srv.account_id}:root"}}]}
+    role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role, PolicyName="tok", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:GetWebIdentityToken",
+                                                "Resource": "*"}]}))
+    user_sts = client_of(srv, iam, u, "sts", allow=("sts:AssumeRole",))
+    creds = user_sts.assume_role(RoleArn=role_arn, RoleSessionName="s1", DurationSeconds=900)["Credentials"]
+    session = boto3.client("sts", endpoint_url=srv.endpoint, region_name="us-east-1",
+                           aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                           aws_session_token=creds["SessionToken"])
+    token = session.get_web_identity_token(Audience=["a"], SigningAlgorithm="RS256", DurationSeconds=60)
+    assert verify(token["WebIdentityToken"], issuer, "a")["sub"] == role_arn
+    with pytest.raises(ClientError) as e:
+        session.get_web_identity_token(Audience=["a"], SigningAlgorithm="RS256", DurationSeconds=3600)
+    assert code_status(e) == ("SessionDurationEscalationException", 403)
+
+
+def test_own_tokens_cannot_federate_back_in(srv, issuer):
+    token = srv.client("sts").get_web_identity_token(Audience=["sts.amazonaws.com"],
+                                                     SigningAlgorithm="RS256")["WebIdentityToken"]
+    sts = boto3.client("sts", endpoint_url=srv.endpoint, region_name="us-east-1",
+                       config=Config(signature_version=UNSIGNED))
+    with pytest.raises(ClientError) as e:
+        sts.assume_role_with_web_identity(RoleArn=f"arn:aws:iam::{srv.account_id}:role/any",
+                                          RoleSessionName="xx", WebIdentityToken=token)
+    assert code_status(e) == ("InvalidIdentityToken", 400)

@@ -95,6 +95,8 @@ def _verify(raw: bytes, certs: list[str]):
     root = etree.fromstring(raw, parser=_PARSER)
     if root.tag != f"{{{SAMLP}}}Response":
         raise invalid("the document is not a samlp:Response.")
+    if root.find(f".//{{{SAML}}}EncryptedAssertion") is not None:
+        raise invalid("encrypted assertions are not supported by iamd.")
     if len(root.findall(f".//{{{SAML}}}Assertion")) != 1 or root.find(f"{{{SAML}}}Assertion") is None:
         raise invalid("the Response must hold exactly one Assertion.")
     if root.find(f"{{{DS}}}Signature") is not None:
@@ -133,7 +135,10 @@ def _check_window(not_before, not_on_or_after, now: float, what: str) -> None:
         raise _expired()
 
 
-def parse(saml_assertion: str, metadata: str, provider_uuid: str | None, now: float) -> Assertion:
+def parse(saml_assertion: str, metadata: str, provider_uuid: str | None, now: float,
+          encryption_required: bool = False) -> Assertion:
+    if encryption_required:  # the provider accepts encrypted assertions only, which iamd cannot decrypt
+        raise invalid("the provider requires encrypted assertions.")
     certs, entity_id = signing_certificates(metadata)
     signed = _verify(_decode(saml_assertion), certs)
     if signed.tag == f"{{{SAMLP}}}Response":

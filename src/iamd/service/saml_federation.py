@@ -106,7 +106,8 @@ def assume_role_with_saml(ctx, p):
     if provider is None or m.group(1) != row.account_id:
         raise AWSError("InvalidIdentityToken", "Specified provider doesn't exist.")  # [unc]
     settings = json.loads(provider.settings or "{}")
-    a = parse(p["SAMLAssertion"], provider.metadata_document, settings.get("uuid"), ctx.now)
+    a = parse(p["SAMLAssertion"], provider.metadata_document, settings.get("uuid"), ctx.now,
+              settings.get("mode") == "Required")
     if not _pairs_name(a, p["RoleArn"], p["PrincipalArn"]):
         raise denied(ACTION)
     session_name = _single(a, "RoleSessionName")

@@ -72,16 +72,21 @@ def provider_for(ctx, account_id: str, iss) -> tuple[object, str]:
     return row, url
 
 
+def screen(ctx, token: str) -> tuple[dict, dict]:
+    """The unverified header and claims of a token that may be worth verifying."""
+    header, unverified = _header_and_claims(token)
+    if header.get("alg") not in ALGORITHMS:
+        raise _invalid(NOT_A_JWT)
+    if str(unverified.get("iss", "")).startswith(f"{ctx.app.settings.base_url}/issuer/"):
+        # AWS: tokens from GetWebIdentityToken cannot federate back in
+        raise _invalid("Tokens issued by GetWebIdentityToken cannot be used with AssumeRoleWithWebIdentity.")
+    return header, unverified
+
+
 def verify(ctx, account_id: str, token: str, now: float) -> tuple[object, dict]:
     """The provider row and the verified claims of `token`, or AWS's error."""
-    header, unverified = _header_and_claims(token)
-    if str(unverified.get("iss", "")).startswith(f"{ctx.app.settings.base_url}/issuer/"):
-        # AWS: tokens from GetWebIdentityToken cannot federate back in (and a worker
-        # fetching its own keys would wait on itself)
-        raise _invalid("Tokens issued by GetWebIdentityToken cannot be used with AssumeRoleWithWebIdentity.")
-    alg = header.get("alg")
-    if alg not in ALGORITHMS:
-        raise _invalid(NOT_A_JWT)
+    header, unverified = screen(ctx, token)
+    alg = header["alg"]
     row, url = provider_for(ctx, account_id, unverified.get("iss"))
     key = oidc_keys.signing_key(url, header.get("kid"), alg)
     try:
@@ -183,6 +188,7 @@ def _session_tags(claims: dict) -> tuple[tuple, tuple]:
 
 @operation("AssumeRoleWithWebIdentity")
 def assume_role_with_web_identity(ctx, p):
+    screen(ctx, p["WebIdentityToken"])
     row = role_of(ctx, p["RoleArn"], ACTION)
     provider, claims = verify(ctx, row.account_id, p["WebIdentityToken"], ctx.now)
     if not SESSION_NAME.fullmatch(p["RoleSessionName"]):

@@ -200,7 +200,14 @@ def assume_role_with_web_identity(ctx, p):
     context["aws:federatedprovider"] = provider.arn
     who = Federated(provider.arn, context, p["RoleSessionName"], tags, transitive)
     out = assume(ctx, p, row, who, ACTION)
-    aud = claims.get("azp") if isinstance(claims.get("azp"), str) else claims.get("aud")
     out.update({"SubjectFromWebIdentityToken": claims["sub"], "Provider": claims["iss"],
-                "Audience": aud if isinstance(aud, str) else ",".join(a for a in aud if isinstance(a, str))})
+                "Audience": _audience(claims, json.loads(provider.client_ids))})
     return out
+
+
+def _audience(claims: dict, client_ids: list) -> str:
+    """The client id the token was accepted for: azp when present, else the matching aud."""
+    azp, aud = claims.get("azp"), claims.get("aud")
+    if isinstance(azp, str) and azp in client_ids:
+        return azp
+    return next(a for a in ([aud] if isinstance(aud, str) else aud) if a in client_ids)

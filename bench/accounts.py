@@ -1,8 +1,7 @@
 """Account-wide scenarios, timed end to end rather than in requests per second:
 the credential report of 10,000 users, and GetAccountAuthorizationDetails of an account
-with 10,000 users, groups, roles and policies (2,500 each, with memberships and
-attachments), paged through with MaxItems 1000 (moto ignores MaxItems and answers in one
-page).
+(seeded by `bench.seeding`), paged through with MaxItems 1000 (moto ignores MaxItems and
+answers in one page).
 """
 
 import json
@@ -29,23 +28,6 @@ def _parallel(fn, items):
 
 def seed_users(iam, n: int, prefix: str = "report-user-") -> None:
     _parallel(lambda i: iam.create_user(UserName=f"{prefix}{i:05d}"), range(n))
-
-
-def seed_account(iam, account_id: str, per_kind: int) -> None:
-    seed_users(iam, per_kind, "gaad-user-")
-    _parallel(lambda i: iam.create_group(GroupName=f"gaad-group-{i:05d}"), range(per_kind))
-    _parallel(lambda i: iam.create_role(RoleName=f"gaad-role-{i:05d}", AssumeRolePolicyDocument=TRUST),
-              range(per_kind))
-    _parallel(lambda i: iam.create_policy(PolicyName=f"gaad-policy-{i:05d}", PolicyDocument=_policy(i)),
-              range(per_kind))
-
-    def relate(i):
-        arn = f"arn:aws:iam::{account_id}:policy/gaad-policy-{i:05d}"
-        iam.add_user_to_group(GroupName=f"gaad-group-{i:05d}", UserName=f"gaad-user-{i:05d}")
-        iam.attach_group_policy(GroupName=f"gaad-group-{i:05d}", PolicyArn=arn)
-        iam.attach_role_policy(RoleName=f"gaad-role-{i:05d}", PolicyArn=arn)
-        iam.put_user_policy(UserName=f"gaad-user-{i:05d}", PolicyName="inline", PolicyDocument=_policy(i))
-    _parallel(relate, range(per_kind))
 
 
 def time_credential_report(iam) -> tuple[float, int]:
@@ -93,16 +75,24 @@ def _raw_call(peer, operation: str, params: dict) -> bytes:
 def time_authorization_details_raw(peer) -> tuple[float, int]:
     """Server time only: the same paging with raw HTTP, no XML parsing on the client
     (boto3's parser costs as much as either server for 10,000 entities)."""
+    took, size, _ = walk_authorization_details_raw(peer)
+    return took, size
+
+
+def walk_authorization_details_raw(peer, max_items: int = 1000) -> tuple[float, int, list[float]]:
+    """(seconds for the whole walk, bytes, seconds of each page) over raw HTTP."""
     import re
     t0 = time.perf_counter()
-    marker, size = None, 0
+    marker, size, pages = None, 0, []
     while True:
-        params = {"MaxItems": 1000}
+        params = {"MaxItems": max_items}
         if marker:
             params["Marker"] = marker
+        p0 = time.perf_counter()
         body = _raw_call(peer, "GetAccountAuthorizationDetails", params)
+        pages.append(time.perf_counter() - p0)
         size += len(body)
         if b"<IsTruncated>true</IsTruncated>" not in body:
             break
         marker = re.search(rb"<Marker>([^<]*)</Marker>", body).group(1).decode()
-    return time.perf_counter() - t0, size
+    return time.perf_counter() - t0, size, pages

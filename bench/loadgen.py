@@ -2,7 +2,9 @@
 
 SigV4 signatures stay valid for 15 minutes, so every request is signed before the run and
 the hot loop only writes bytes and reads responses over keep-alive connections. Each
-connection sends one request at a time; latency is measured per request.
+connection sends one request at a time; latency is measured per request. `run` replays a
+pool for a time; `run_each` sends every request of a list exactly once (seeding: a create
+sent twice would fail, one never sent would leave a gap).
 """
 
 import asyncio
@@ -45,14 +47,18 @@ async def _read_response(reader) -> tuple[int, bool]:
     return status, keep
 
 
-async def _worker(host, port, requests, start_index, step, deadline, max_requests, counter, lat, errs):
+async def _worker(host, port, requests, start_index, step, deadline, max_requests, counter, lat, errs,
+                  once=False):
     i = start_index
     n = len(requests)
     writer = None
     try:
         while time.perf_counter() < deadline and counter[0] < max_requests:
-            req = requests[i % n]
-            i += step
+            if once:  # the next request nobody has sent yet
+                req = requests[counter[0]]
+            else:
+                req = requests[i % n]
+                i += step
             counter[0] += 1
             t0 = time.perf_counter()
             if writer is None:  # servers that close after each response pay for reconnecting
@@ -76,20 +82,29 @@ async def _worker(host, port, requests, start_index, step, deadline, max_request
             writer.close()
 
 
-async def _run(host, port, requests, seconds, connections, max_requests):
+async def _run(host, port, requests, seconds, connections, max_requests, once=False):
     lat, errs, counter = [], [0], [0]
     start = time.perf_counter()
     deadline = start + seconds
     await asyncio.gather(*(
-        _worker(host, port, requests, c, connections, deadline, max_requests, counter, lat, errs)
+        _worker(host, port, requests, c, connections, deadline, max_requests, counter, lat, errs, once)
         for c in range(connections)))
     return Result(len(lat), errs[0], time.perf_counter() - start, lat)
 
 
-def run(host: str, port: int, requests: list[bytes], seconds: float, connections: int = 32,
-        max_requests: int = 10**9) -> Result:
+def _loop_run(coro):
     try:
         import uvloop
-        return uvloop.run(_run(host, port, requests, seconds, connections, max_requests))
+        return uvloop.run(coro)
     except ImportError:
-        return asyncio.run(_run(host, port, requests, seconds, connections, max_requests))
+        return asyncio.run(coro)
+
+
+def run(host: str, port: int, requests: list[bytes], seconds: float, connections: int = 32,
+        max_requests: int = 10**9) -> Result:
+    return _loop_run(_run(host, port, requests, seconds, connections, max_requests))
+
+
+def run_each(host: str, port: int, requests: list[bytes], connections: int = 8) -> Result:
+    """Send every request once, `connections` at a time, however long it takes."""
+    return _loop_run(_run(host, port, requests, float("inf"), connections, len(requests), once=True))

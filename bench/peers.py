@@ -12,8 +12,8 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 SERVER_CPU = os.environ.get("BENCH_SERVER_CPU", "1")
-BENCH_QUOTAS = ("UsersQuota=20000", "GroupsQuota=5000", "RolesQuota=5000", "PoliciesQuota=5000",
-                "InstanceProfilesQuota=5000")
+BENCH_QUOTAS = ("UsersQuota=1000000", "GroupsQuota=1000000", "RolesQuota=1000000",
+                "PoliciesQuota=1000000", "InstanceProfilesQuota=1000000")
 
 
 def free_port() -> int:

@@ -1,6 +1,8 @@
 """Run the scenarios against iamd and moto's server side by side and print the ratios.
 
     .venv/bin/python -m bench.run [--seconds 5] [--scenarios getuser,listusers,createuser]
+    .venv/bin/python -m bench.run --scenarios authdetails [--per-kind 10000]
+    .venv/bin/python -m bench.run --scenarios gaadscale --scale-sizes 10000,100000
 
 Servers are pinned to one core (BENCH_SERVER_CPU, default 1) and the load generator to
 the other, so they do not compete. Each scenario replays pre-signed requests.
@@ -16,7 +18,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from . import accounts, loadgen, peers
+from . import accounts, loadgen, peers, seeding
 from .signing import raw_request
 
 GEN_CPU = int(os.environ.get("BENCH_GEN_CPU", "0"))
@@ -99,6 +101,76 @@ def scenario_getuser_policies(peer, seconds, conns):
     return user
 
 
+_TRUST_ALL = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+_GET_USER = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["iam:GetUser", "sts:AssumeRole"], "Resource": "*"}]})
+
+
+def _role_and_user(iam):
+    """A role anyone with the permission may assume and a user with that permission (and
+    iam:GetUser) as an inline policy each: (role ARN, user key, user secret)."""
+    arn = iam.create_role(RoleName="bench-role", AssumeRolePolicyDocument=_TRUST_ALL)["Role"]["Arn"]
+    iam.put_role_policy(RoleName="bench-role", PolicyName="get", PolicyDocument=_GET_USER)
+    iam.create_user(UserName="bench-caller")
+    iam.put_user_policy(UserName="bench-caller", PolicyName="get", PolicyDocument=_GET_USER)
+    key = iam.create_access_key(UserName="bench-caller")["AccessKey"]
+    return arn, key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def _merged(a, b):
+    """Two runs of the same requests as one result."""
+    if a is None:
+        return b
+    return loadgen.Result(a.requests + b.requests, a.errors + b.errors, a.seconds + b.seconds,
+                          a.latencies + b.latencies)
+
+
+def scenario_getuser_session(peer, seconds, conns):
+    """iamd: GetUser signed with a role session's temporary credentials, after the same call
+    signed with a user's long-term key in the same run (printed, with the ratio); both
+    principals hold the same one-statement policy. moto: its GetUser."""
+    iam = client(peer)
+    iam.create_user(UserName="bench-get")
+    if peer.name != "iamd":
+        reqs = _signed(peer, "GetUser", [{"UserName": "bench-get"}] * 16)
+        loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)
+        return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+    role_arn, key, secret = _role_and_user(iam)
+    sts = boto3.client("sts", endpoint_url=peer.endpoint, region_name="us-east-1", aws_access_key_id=key,
+                       aws_secret_access_key=secret)
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="bench")["Credentials"]
+    params = {"UserName": "bench-get"}
+    long_reqs = [raw_request("127.0.0.1", peer.port, "GetUser", params, key, secret)] * 16
+    session_reqs = [raw_request("127.0.0.1", peer.port, "GetUser", params, creds["AccessKeyId"],
+                                creds["SecretAccessKey"], token=creds["SessionToken"])] * 16
+    for reqs in (long_reqs, session_reqs):
+        loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)
+    # alternate the two, half the time each turn, so a change in the machine's load
+    # during the run weighs on both alike
+    long_term = session = None
+    for _ in range(2):
+        long_term = _merged(long_term, loadgen.run("127.0.0.1", peer.port, long_reqs, seconds / 2, conns))
+        session = _merged(session, loadgen.run("127.0.0.1", peer.port, session_reqs, seconds / 2, conns))
+    assert long_term.errors == 0 and session.errors == 0, (long_term.errors, session.errors)
+    print(f"getuser_session iamd long-term key {long_term.rps:9.1f} req/s  p50 {long_term.percentile(0.5):7.2f} ms; "
+          f"session credentials {session.rps:9.1f} req/s  p50 {session.percentile(0.5):7.2f} ms; "
+          f"session/long-term = {session.rps / long_term.rps:.1%}", flush=True)
+    return session
+
+
+def scenario_assumerole(peer, seconds, conns, pool=4000):
+    """AssumeRole by a user allowed to (moto: by its root, it enforces nothing)."""
+    iam = client(peer)
+    role_arn, key, secret = _role_and_user(iam)
+    if peer.name != "iamd":
+        key, secret = peer.key, peer.secret
+    reqs = [raw_request("127.0.0.1", peer.port, "AssumeRole", {"RoleArn": role_arn, "RoleSessionName": f"s{i}"},
+                        key, secret, "sts") for i in range(pool)]
+    loadgen.run("127.0.0.1", peer.port, reqs[:64], 0.5, conns)
+    return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+
+
 def scenario_listusers(peer, seconds, conns):
     seed_users(peer, 1000, "bench-list-")
     reqs = _signed(peer, "ListUsers", [{"MaxItems": 100}] * 16)
@@ -119,42 +191,98 @@ def scenario_credential_report(peer, seconds, conns, users=10_000):
     return loadgen.Result(rows, 0, took, [took])
 
 
-def scenario_authorization_details(peer, seconds, conns, per_kind=2_500):
-    accounts.WORKERS["workers"] = 1 if peer.name == "moto" else 8
-    iam = client(peer)
-    account = client(peer, "sts").get_caller_identity()["Account"]
-    accounts.seed_account(iam, account, per_kind)
-    took, seen = accounts.time_authorization_details(iam)
-    raw, size = accounts.time_authorization_details_raw(peer)
-    print(f"authdetails  {peer.name:10s} server only (raw HTTP, no client parsing): {raw:.3f} s, "
-          f"{size / 1e6:.1f} MB", flush=True)
-    return loadgen.Result(seen, 0, took, [took, raw])
+def account_of(peer) -> str:
+    return client(peer, "sts").get_caller_identity()["Account"]
+
+
+def scenario_seeding(started: list, args, walk=False) -> dict:
+    """Seed `--per-kind` of each kind in bands on every started peer, taking turns
+    (bench.seeding); with `walk`, then time GetAccountAuthorizationDetails over each."""
+    out = seeding.seed(started, [account_of(p) for p in started], args.per_kind, args.seed_connections)
+    if walk:
+        # A walk of iamd takes about a second, moto's most of a minute. On a shared machine
+        # whose load drifts, iamd walks right before and right after moto's walk and its
+        # figure is the slower of the two; boto3's walks follow.
+        walks = {p.name: [] for p in started}
+        order = [p for p in started if p.name == "iamd"] + \
+            [q for p in started if p.name != "iamd" for q in (p, started[0])]
+        for peer in order:
+            walks[peer.name].append(accounts.walk_authorization_details_raw(peer))
+        for peer in started:
+            got = walks[peer.name]
+            raw, size, pages = sorted(got)[len(got) // 2]
+            print(f"authdetails  {peer.name:6s} whole walk, raw HTTP (no client parsing): {raw:.3f} s "
+                  f"(of {', '.join(f'{w[0]:.3f}' for w in got)}), {size / 1e6:.1f} MB, {len(pages)} pages",
+                  flush=True)
+            out[peer.name].update(walk_raw_s=round(raw, 3), walk_mb=round(size / 1e6, 1), pages=len(pages))
+        for peer in started:
+            took, seen = accounts.time_authorization_details(client(peer))
+            print(f"authdetails  {peer.name:6s} whole walk, boto3: {took:.3f} s, {seen} entities", flush=True)
+            out[peer.name].update(walk_boto3_s=round(took, 3), entities=seen)
+    return out
+
+
+def scenario_gaad_scale(peer, args) -> dict:
+    """GetAccountAuthorizationDetails as the account grows (iamd only): at each size
+    (entities in all, a quarter of each kind), the whole walk over raw HTTP and the pages
+    at its start, middle and end; linear work means the same time per entity at every
+    size and pages that cost the same wherever the marker points."""
+    account = account_of(peer)
+    rows, have = [], 0
+    for size in args.scale_sizes:
+        step = size // 4 - have
+        calls = seeding.create_calls(step, f"scale{size}") + seeding.relation_calls(account, step, f"scale{size}")
+        for start in range(0, len(calls), seeding.BAND):
+            seeding.send(peer, calls[start:start + seeding.BAND], args.seed_connections)
+        have += step
+        accounts.walk_authorization_details_raw(peer)  # warm the page cache
+        took, mb, pages = accounts.walk_authorization_details_raw(peer)
+        third = max(1, len(pages) // 3)
+        head, mid, tail = (sum(p) / len(p) * 1000 for p in (pages[:third], pages[third:-third] or pages,
+                                                             pages[-third:]))
+        row = {"entities": have * 4, "walk_s": round(took, 3), "us_per_entity": round(took / (have * 4) * 1e6, 1),
+               "pages": len(pages), "page_ms_first_third": round(head, 1),
+               "page_ms_middle": round(mid, 1), "page_ms_last_third": round(tail, 1)}
+        rows.append(row)
+        print(f"gaadscale    {have * 4:7d} entities: walk {took:7.3f} s ({row['us_per_entity']:.1f} us/entity), "
+              f"{len(pages)} pages; page ms first/middle/last third {head:.1f}/{mid:.1f}/{tail:.1f}", flush=True)
+    if len(rows) > 1:
+        growth = rows[-1]["us_per_entity"] / rows[0]["us_per_entity"]
+        print(f"gaadscale    cost per entity at {rows[-1]['entities']} vs {rows[0]['entities']}: {growth:.2f}x "
+              f"(1.00x is linear)", flush=True)
+    return {"sizes": rows}
 
 
 SCENARIOS = {
     "getuser": (scenario_getuser, True),  # (function, compare with the reference app)
     "getuser_policies": (scenario_getuser_policies, False),
+    "getuser_session": (scenario_getuser_session, False),
+    "assumerole": (scenario_assumerole, False),
     "listusers": (scenario_listusers, False),
     "createuser": (scenario_createuser, False),
 }
 # Timed once, end to end: the figure is seconds (lower is better), the ratio moto/iamd.
 TIMED = {
     "credreport": scenario_credential_report,
-    "authdetails": scenario_authorization_details,
+}
+# Account-wide scenarios with reports of their own, iamd and moto up together.
+ACCOUNT = {
+    "seeding": scenario_seeding,
+    "authdetails": lambda started, args: scenario_seeding(started, args, walk=True),
 }
 
 
-def run_peers(fn, args, with_reference: bool):
+def run_peers(fn, args, with_reference: bool, with_moto: bool = True, whole_args: bool = False):
     """Yield (peer name, result) of `fn` run against each server in turn, one at a time."""
     starters = [("iamd", lambda: peers.start_iamd(args.database_url, not args.no_access_log))]
-    if not args.skip_moto:
+    if with_moto and not args.skip_moto:
         starters.append(("moto", peers.start_moto))
     if with_reference:
         starters.append(("reference", peers.start_reference))
     for label, start in starters:
         peer = start()
         try:
-            result = fn(peer, args.seconds, args.connections)
+            result = fn(peer, args) if whole_args else fn(peer, args.seconds, args.connections)
         finally:
             peer.stop()
         yield label, result
@@ -175,17 +303,44 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--connections", type=int, default=16)
-    ap.add_argument("--scenarios", default=",".join([*SCENARIOS, *TIMED]))
+    ap.add_argument("--scenarios", default=",".join([*SCENARIOS, *TIMED, "authdetails"]))
+    ap.add_argument("--per-kind", type=int, default=10_000,
+                    help="seeding/authdetails: users, groups, roles and policies each")
+    ap.add_argument("--seed-connections", type=int, default=8)
+    ap.add_argument("--scale-sizes", default="10000,100000",
+                    help="gaadscale: account sizes in entities, ascending")
     ap.add_argument("--database-url", default=None, help="run iamd on PostgreSQL instead of SQLite")
     ap.add_argument("--no-access-log", action="store_true")
     ap.add_argument("--skip-moto", action="store_true")
     args = ap.parse_args(argv)
+    args.scale_sizes = [int(n) for n in args.scale_sizes.split(",")]
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {GEN_CPU})
     results = {}
     for name in args.scenarios.split(","):
         if name in TIMED:
             results[name] = run_timed(name, TIMED[name], args)
+            continue
+        if name == "gaadscale":
+            results[name] = dict(run_peers(scenario_gaad_scale, args, False, False, whole_args=True))
+            continue
+        if name in ACCOUNT:
+            started = [peers.start_iamd(args.database_url, not args.no_access_log)]
+            try:
+                if not args.skip_moto:
+                    started.append(peers.start_moto())
+                got = ACCOUNT[name](started, args)
+            finally:
+                for peer in started:
+                    peer.stop()
+            results[name] = seeding.report(got)
+            if name == "authdetails" and "moto" in got:
+                ratio = got["moto"]["walk_raw_s"] / got["iamd"]["walk_raw_s"]
+                for n, r in got.items():
+                    results[name][n].update({k: v for k, v in r.items() if k.startswith("walk") or k == "pages"})
+                results[name]["walk_raw_moto/iamd"] = round(ratio, 1)
+                print(f"authdetails  whole walk, raw HTTP: iamd {got['iamd']['walk_raw_s']:.3f} s, "
+                      f"moto {got['moto']['walk_raw_s']:.3f} s: {ratio:.1f}x", flush=True)
             continue
         fn, with_ref = SCENARIOS[name]
         row = {}

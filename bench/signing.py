@@ -13,7 +13,8 @@ _serializer = create_serializer("query")
 
 
 def raw_request(host: str, port: int, operation: str, params: dict, key: str, secret: str,
-                service: str = "iam", region: str = "us-east-1") -> bytes:
+                service: str = "iam", region: str = "us-east-1", token: str | None = None) -> bytes:
+    """`token`: an STS session token, sent as X-Amz-Security-Token."""
     op = _models[service].operation_model(operation)
     ser = _serializer.serialize_to_request(params, op)
     body = ser["body"]
@@ -24,7 +25,7 @@ def raw_request(host: str, port: int, operation: str, params: dict, key: str, se
     url = f"http://{host}:{port}/"
     req = AWSRequest(method="POST", url=url, data=body, headers={
         "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
-    SigV4Auth(Credentials(key, secret), service, region).add_auth(req)
+    SigV4Auth(Credentials(key, secret, token), service, region).add_auth(req)
     lines = ["POST / HTTP/1.1", f"Host: {host}:{port}"]
     for k, v in req.headers.items():
         if k.lower() == "host":

@@ -1,6 +1,5 @@
 """AssumeRole as AWS allows and refuses it (reference §7.2, §6.9), and what the session then is."""
 
-import json
 import secrets
 import time
 
@@ -273,4 +272,13 @@ def test_role_sessions_cannot_get_session_or_federation_tokens(server, iam, name
         with pytest.raises(ClientError) as e:
             call()
         assert code_status(e) == ("AccessDenied", 403)
-    assert json.dumps(session.get_caller_identity()["Arn"]).count("assumed-role") == 1
+    assert ":assumed-role/" in session.get_caller_identity()["Arn"]
+
+
+def test_assume_root_outside_an_organization_is_refused(server, sts):
+    target = "210987654321"
+    with pytest.raises(ClientError) as e:
+        sts.assume_root(TargetPrincipal=target,
+                        TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"})
+    assert code_status(e) == ("AccessDenied", 403)
+    assert f"sts:AssumeRoot on resource: arn:aws:iam::{target}:root" in error(e)[1]

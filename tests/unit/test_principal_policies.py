@@ -44,7 +44,7 @@ def store(tmp_path):
                                                      account_id=ACCOUNT, attached_at=0.0))
         tx.execute(insert(policy_attachments).values(policy_id="ANPAAWS", entity_type="group", entity_id="AGPAGROUP",
                                                      account_id=ACCOUNT, attached_at=0.0))
-        for etype, eid, name in (("user", "AIDAUSER", "own"), ("group", "AGPAGROUP", "shared")):
+        for etype, eid, name in (("user", "AIDAUSER", "own"), ("group", "AGPAGROUP", "team")):
             tx.execute(insert(inline_policies).values(entity_type=etype, entity_id=eid, name=name, account_id=ACCOUNT,
                                                       document=doc(f"iam:{name}"), created_at=0.0))
         tx.execute(insert(tags).values(resource_type="user", resource_id="AIDAUSER", key_norm="team", key="Team",
@@ -57,7 +57,7 @@ def test_a_users_policies_come_in_one_load(store):
     with store.transaction(write=False) as tx:
         p = load(tx, "user", "AIDAUSER")
     assert [(s.id, s.type) for s in p.identity] == [
-        ("own", "user"), ("shared", "group"), ("AwsOne", "aws-managed"), ("mine", "user-managed")]
+        ("own", "user"), ("team", "group"), ("AwsOne", "aws-managed"), ("mine", "user-managed")]
     assert all("v2" in s.document for s in p.identity if s.type.endswith("managed"))  # default versions
     assert (p.boundary.id, p.boundary.type, p.boundary_arn) == ("bound", "user-managed",
                                                                 f"arn:aws:iam::{ACCOUNT}:policy/bound")

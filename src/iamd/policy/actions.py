@@ -268,10 +268,9 @@ _ASSUME_ALSO = (Check("sts:TagSession", "{RoleArn}", _SESSION_KEYS, when=("Tags"
 
 STS = {
     "AssumeRole": op("{RoleArn}", keys=(*_SESSION_KEYS, "sts:ExternalId"), also=_ASSUME_ALSO, implicit=TRUST),
-    # Unsigned: the token or assertion carries the session tags and source identity, and the
-    # trust policy decides them there (service/federation.py); no request member to read.
-    "AssumeRoleWithSAML": op("{RoleArn}", implicit=TRUST),
-    "AssumeRoleWithWebIdentity": op("{RoleArn}", implicit=TRUST),
+    # unsigned; their handlers decide with service/trust.py (tags come with the token or assertion)
+    "AssumeRoleWithSAML": op("{RoleArn}", keys=_SESSION_KEYS, implicit=TRUST),
+    "AssumeRoleWithWebIdentity": op("{RoleArn}", keys=_SESSION_KEYS, implicit=TRUST),
     "AssumeRoot": op("arn:aws:iam::{TargetPrincipal}:root", keys=("sts:TaskPolicyArn",)),
     "DecodeAuthorizationMessage": op("*"),
     "GetAccessKeyInfo": op("*"),

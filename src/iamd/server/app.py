@@ -31,6 +31,7 @@ from ..protocol.serializer import serialize_error, serialize_response
 from ..protocol.validate import validate_input
 from ..service.registry import Context, load_handlers
 from ..store.faults import DatabaseUnavailable, describe
+from ..store import group_commit
 from .access_log import AccessLog
 from .authorize import Peer
 from .offload import Pool
@@ -68,6 +69,7 @@ class IamApp:
         self.pool = Pool(PIPELINE_THREADS)
         self.prober = Pool(1, "iamd-ready")  # apart, so that a full pool does not delay it
         self.fault: tuple[float, str] | None = None  # (when, what) of the last lasting fault
+        self.durable = group_commit.enable(state.store)  # None: each commit is durable itself
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -94,6 +96,9 @@ class IamApp:
             resp = await self.health(scope["path"], rid, start)
         else:
             resp = await self.offloaded(scope, body, rid, start)
+        if self.durable is not None and not await self.durable.settle():
+            resp = self.error(AWSError("ServiceUnavailable", "Service is unavailable. Please try again later.",
+                                       503, sender=False), rid)
         if resp.fault is not None:
             log.error("request %s: database unavailable: %s", rid, resp.fault)
         if self.access_log is not None and resp.log is not None:
@@ -116,6 +121,8 @@ class IamApp:
                 self.pool.close()
                 self.prober.close()
                 self.state.store.dispose()
+                if self.durable is not None:
+                    self.durable.close()  # after the store's connections: the checkpoint can copy all
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

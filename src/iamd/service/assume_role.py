@@ -38,7 +38,7 @@ def note_role_use(ctx, row) -> None:
     """RoleLastUsed: the date and region of the latest assumption."""
     if row.last_used_at is None or ctx.now - row.last_used_at >= ROLE_LAST_USED_SPAN \
             or row.last_used_region != ctx.region:
-        RoleRepo(ctx.tx, row.account_id).update(row.role_id, last_used_at=ctx.now, last_used_region=ctx.region[:64])
+        RoleRepo(ctx.tx, row.account_id).used(row.role_id, ctx.now, ctx.region[:64])
 
 
 @operation("AssumeRole")

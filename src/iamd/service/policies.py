@@ -75,8 +75,8 @@ def policy_shape(row, attached: dict, boundaries: dict, full: bool = False,
 
 def full_policy(ctx, row, created: bool = False) -> dict:
     """GetPolicy's Policy (Tags always, an empty list when none), or CreatePolicy's
-    (no Description, Tags only when given)."""
-    attached, boundaries = PolicyRepo(ctx.tx, ctx.account_id).usage([row])
+    (no Description, Tags only when given; no usage counts yet for a policy created by this call)."""
+    attached, boundaries = ({}, {}) if created else PolicyRepo(ctx.tx, ctx.account_id).usage([row])
     tags = tag_list(ctx, "policy", row.policy_id) if row.account_id else []
     return policy_shape(row, attached, boundaries, full=not created,
                         tags=(tags or None) if created else tags)

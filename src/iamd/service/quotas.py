@@ -6,9 +6,10 @@ Keys follow GetAccountSummary's SummaryMap where it has one.
 
 import json
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..protocol.errors import limit_exceeded
+from ..store.fastq import Query
 from ..store.schema.core import accounts
 
 DEFAULTS = {
@@ -42,8 +43,11 @@ DEFAULTS = {
 }
 
 
+_SETTINGS = Query(select(accounts.c.settings).where(accounts.c.account_id == bindparam("account_id")))
+
+
 def account_quotas(tx, account_id: str) -> dict:
-    raw = tx.execute(select(accounts.c.settings).where(accounts.c.account_id == account_id)).scalar()
+    raw = _SETTINGS.scalar(tx, account_id=account_id)  # read by every create: the fast path
     overrides = json.loads(raw or "{}").get("quotas", {})
     return {**DEFAULTS, **overrides}
 

@@ -111,6 +111,7 @@ class Store:
         self._running: dict[int, _Transaction] = {}  # thread id -> its bounded transaction
         self._watchdog: threading.Thread | None = None
         self._watch_lock = threading.Lock()
+        self.group_commit = None  # store.group_commit.enable: the server fsyncs commits in groups
 
     def _sqlite_engine(self, url: str, timeout: float | None) -> Engine:
         busy = timeout or 30  # a writer waits this long for the lock before giving up
@@ -294,7 +295,7 @@ class _Transaction:
     `DatabaseUnavailable`; so is a transaction the watchdog aborted at its deadline.
     """
 
-    __slots__ = ("store", "write", "conn", "raw", "tx", "deadline", "expired", "ident", "reused")
+    __slots__ = ("store", "write", "conn", "raw", "tx", "deadline", "expired", "ident", "reused", "changes")
 
     def __init__(self, store: Store, write: bool):
         self.store, self.write = store, write
@@ -321,6 +322,7 @@ class _Transaction:
             raw = self.raw = conn.connection.driver_connection
             if store.dialect == "sqlite":
                 raw.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+                self.changes = raw.total_changes  # for group commit: did this transaction write?
             conn.info["raw_begun"] = True
             tx = self.tx = Tx(conn, store.dialect)
         except BaseException as exc:
@@ -337,6 +339,9 @@ class _Transaction:
         try:
             if exc is None:
                 self.raw.commit()
+                if self.store.group_commit is not None and self.store.dialect == "sqlite" \
+                        and self.raw.total_changes != self.changes:
+                    self.store.group_commit.note_commit()
             else:
                 self.raw.rollback()
         except (IntegrityError, self.store.engine.dialect.dbapi.IntegrityError) as err:

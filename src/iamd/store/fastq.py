@@ -3,10 +3,19 @@
 SQLAlchemy Core costs ~80 µs per execution here, the driver ~5 µs; the few queries that
 every request makes (credential lookup, GetUser, ListUsers, tags) use `Query` so that a
 read costs what the database costs. Statements are ordinary SQLAlchemy Core with named
-`bindparam`s; rows come back as named tuples with the selected columns' names.
+`bindparam`s; rows come back as named tuples with the selected columns' names (and values
+as the driver gives them: SQLite's booleans are 0 and 1). An IN-list is an expanding
+bindparam (`col.in_(bindparam("ids", expanding=True))`) given a non-empty list.
 """
 
 from collections import namedtuple
+
+from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import insert as _upsert_insert
+
+
+_PLACEHOLDER = {"qmark": lambda name, i: "?", "format": lambda name, i: "%s",
+                "pyformat": lambda name, i: f"%({name}_{i})s", "named": lambda name, i: f":{name}_{i}"}
 
 
 class Query:
@@ -23,17 +32,32 @@ class Query:
         cols = None
         if self.stmt.is_select:
             cols = namedtuple("Row", [col.key for col in self.stmt.selected_columns], rename=True)
-        entry = (c.string, names, defaults, cols)
+        expanding = tuple(name for b, name in c.bind_names.items() if b.expanding)
+        if expanding and dialect.paramstyle not in _PLACEHOLDER:
+            raise NotImplementedError(f"IN-lists with paramstyle {dialect.paramstyle}")
+        entry = (c.string, names, defaults, cols, expanding)
         self._compiled[dialect.name] = entry
         return entry
 
     def _cursor(self, tx, params):
         dialect = tx.conn.dialect
         entry = self._compiled.get(dialect.name) or self._compile(dialect)
-        sql, names, defaults, cols = entry
+        sql, names, defaults, cols, expanding = entry
         if defaults:
             params = {**defaults, **params}
-        args = tuple(params[n] for n in names) if names is not None else params
+        if expanding:
+            sql, params = _expand(sql, params, expanding, dialect.paramstyle)
+        if names is None:
+            args = params
+        elif expanding:
+            args = []
+            for n in names:
+                if n in expanding:
+                    args.extend(params[n])
+                else:
+                    args.append(params[n])
+        else:
+            args = tuple(params[n] for n in names)
         cur = tx.raw.cursor()
         cur.execute(sql, args)
         return cur, cols
@@ -61,3 +85,24 @@ class Query:
         n = cur.rowcount
         cur.close()
         return n
+
+
+def _expand(sql: str, params: dict, expanding: tuple, paramstyle: str) -> tuple[str, dict]:
+    """Write each IN-list's placeholders into the statement (SQLAlchemy leaves a token)."""
+    mark = _PLACEHOLDER[paramstyle]
+    params = dict(params)
+    for name in expanding:
+        values = params[name]
+        sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join(mark(name, i) for i in range(len(values))))
+        if paramstyle in ("pyformat", "named"):
+            params.update({f"{name}_{i}": v for i, v in enumerate(values)})
+    return sql, params
+
+
+def insert_new(table, columns: str) -> Query:
+    """INSERT of the named columns (bindparams of the same names) that does nothing when a
+    unique key is taken: `run()` answers 1 for a new row, 0 for a taken name. Cheaper than
+    a savepoint around an insert that may fail, on both engines (the clause compiles for
+    SQLite as for PostgreSQL)."""
+    return Query(_upsert_insert(table).values({c: bindparam(c) for c in columns.split()})
+                 .on_conflict_do_nothing())

@@ -7,6 +7,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .casefold import fold
+from .entity_counts import entity_count
 from .paging import page
 from .schema.entities import instance_profile_roles, instance_profiles, roles
 
@@ -56,8 +57,7 @@ class InstanceProfileRepo:
         creators queue behind each other and the InstanceProfilesPerAccount quota holds."""
         if lock:
             self.tx.lock_account(self.account_id)
-        return self.tx.execute(select(func.count()).select_from(instance_profiles)
-                               .where(instance_profiles.c.account_id == self.account_id)).scalar()
+        return entity_count(self.tx, self.account_id, instance_profiles)
 
     def delete(self, profile_id: str) -> None:
         self.tx.execute(delete(instance_profiles).where(instance_profiles.c.profile_id == profile_id))

@@ -8,16 +8,26 @@ hands out v1, v2, … and is never rewound, so a deleted version id is never reu
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, union, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, union, update
 
 from .casefold import fold
+from .entity_counts import entity_count
+from .fastq import Query, insert_new
 from .paging import page
 from .schema.core import users
 from .schema.entities import roles
 from .schema.policies import managed_policies as mp
 from .schema.policies import policy_attachments as pa
 from .schema.policies import policy_versions as pv
+
+_INSERT = insert_new(mp, "policy_id account_id arn name name_lower path description default_version "
+                         "next_version created_at updated_at attachable")
+_INSERT_VERSION = Query(insert(pv).values(policy_id=bindparam("policy_id"), version_id=bindparam("version_id"),
+                                          document=bindparam("document"), created_at=bindparam("created_at")))
+_GET_BY_ID = Query(select(mp).where(mp.c.policy_id == bindparam("policy_id")))
+_BY_ARN = select(mp).where(mp.c.arn == bindparam("arn"),
+                           or_(mp.c.account_id == bindparam("account_id"), mp.c.account_id.is_(None)))
+_GET, _GET_LOCKED = Query(_BY_ARN), Query(_BY_ARN.with_for_update())
 
 
 def version_number(version_id: str) -> int:
@@ -33,17 +43,12 @@ class PolicyRepo:
     def create(self, policy_id: str, arn: str, name: str, path: str, description: str | None,
                document: str, now: float) -> bool:
         """Insert a customer policy with its v1; False when the name is taken."""
-        try:
-            with self.tx.conn.begin_nested():
-                self.tx.execute(insert(mp).values(
-                    policy_id=policy_id, account_id=self.account_id, arn=arn, name=name,
-                    name_lower=fold(name), path=path, description=description,
-                    default_version="v1", next_version=2, created_at=now, updated_at=now,
-                    attachable=True))
-        except IntegrityError:
+        if _INSERT.run(self.tx, policy_id=policy_id, account_id=self.account_id, arn=arn, name=name,
+                       name_lower=fold(name), path=path, description=description,
+                       default_version="v1", next_version=2, created_at=now, updated_at=now,
+                       attachable=True) != 1:
             return False
-        self.tx.execute(insert(pv).values(policy_id=policy_id, version_id="v1", document=document,
-                                          created_at=now))
+        _INSERT_VERSION.run(self.tx, policy_id=policy_id, version_id="v1", document=document, created_at=now)
         return True
 
     def visible(self):
@@ -51,17 +56,14 @@ class PolicyRepo:
         return or_(mp.c.account_id == self.account_id, mp.c.account_id.is_(None))
 
     def get(self, arn: str, lock: bool = False):
-        stmt = select(mp).where(mp.c.arn == arn, self.visible())
-        if lock:
-            stmt = self.tx.for_update(stmt)
-        return self.tx.execute(stmt).first()
+        q = _GET_LOCKED if lock and self.tx.dialect == "postgresql" else _GET
+        return q.one(self.tx, arn=arn, account_id=self.account_id)
 
     def get_by_id(self, policy_id: str):
-        return self.tx.execute(select(mp).where(mp.c.policy_id == policy_id)).first()
+        return _GET_BY_ID.one(self.tx, policy_id=policy_id)
 
     def count_local(self) -> int:
-        return self.tx.execute(select(func.count()).select_from(mp)
-                               .where(mp.c.account_id == self.account_id)).scalar()
+        return entity_count(self.tx, self.account_id, mp)
 
     def boundary_arns(self):
         """Subquery: the ARNs this account's users and roles use as permissions boundary."""

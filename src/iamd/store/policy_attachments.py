@@ -7,14 +7,21 @@ the users'/roles' permissions_boundary column (boundaries) as one ordered union.
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, delete, exists, func, insert, literal_column, select, union_all
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, String, bindparam, delete, exists, func, literal_column, select, union_all
 
+from .fastq import Query, insert_new
 from .paging import page
 from .schema.core import users
 from .schema.entities import groups, roles
 from .schema.policies import managed_policies as mp
 from .schema.policies import policy_attachments as pa
+
+_KEY = (pa.c.policy_id == bindparam("policy_id"), pa.c.entity_type == bindparam("entity_type"),
+        pa.c.entity_id == bindparam("entity_id"))
+_ATTACH = insert_new(pa, "policy_id entity_type entity_id account_id attached_at")
+_IS_ATTACHED = Query(select(pa.c.policy_id).where(*_KEY))
+_COUNT_FOR = Query(select(func.count()).select_from(pa).where(pa.c.entity_type == bindparam("entity_type"),
+                                                              pa.c.entity_id == bindparam("entity_id")))
 
 # entity_type -> (table, id column, list order in ListEntitiesForPolicy)
 ENTITIES = {
@@ -30,14 +37,8 @@ class AttachmentRepo:
 
     def attach(self, policy_id: str, entity_type: str, entity_id: str, now: float) -> bool:
         """False when the policy was already attached (AWS answers success either way)."""
-        try:
-            with self.tx.conn.begin_nested():
-                self.tx.execute(insert(pa).values(
-                    policy_id=policy_id, entity_type=entity_type, entity_id=entity_id,
-                    account_id=self.account_id, attached_at=now))
-        except IntegrityError:
-            return False
-        return True
+        return _ATTACH.run(self.tx, policy_id=policy_id, entity_type=entity_type, entity_id=entity_id,
+                           account_id=self.account_id, attached_at=now) == 1
 
     def detach(self, policy_id: str, entity_type: str, entity_id: str) -> bool:
         return self.tx.execute(delete(pa).where(
@@ -45,13 +46,11 @@ class AttachmentRepo:
             pa.c.entity_id == entity_id)).rowcount > 0
 
     def is_attached(self, policy_id: str, entity_type: str, entity_id: str) -> bool:
-        return self.tx.execute(select(exists().where(
-            pa.c.policy_id == policy_id, pa.c.entity_type == entity_type,
-            pa.c.entity_id == entity_id))).scalar()
+        return _IS_ATTACHED.one(self.tx, policy_id=policy_id, entity_type=entity_type,
+                                entity_id=entity_id) is not None
 
     def count_for(self, entity_type: str, entity_id: str) -> int:
-        return self.tx.execute(select(func.count()).select_from(pa).where(
-            pa.c.entity_type == entity_type, pa.c.entity_id == entity_id)).scalar()
+        return _COUNT_FOR.scalar(self.tx, entity_type=entity_type, entity_id=entity_id)
 
     def any_for(self, entity_type: str, entity_id: str) -> bool:
         return self.tx.execute(select(exists().where(

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 
+from .fastq import Query
 from .paging import page
 from .schema.policies import inline_policies as ip
+
+
+_WHERE = (ip.c.entity_type == bindparam("entity_type"), ip.c.entity_id == bindparam("entity_id"))
+_REPLACE = Query(update(ip).where(*_WHERE, ip.c.name == bindparam("name")).values(document=bindparam("document")))
+_INSERT = Query(insert(ip).values({c: bindparam(c) for c in
+                                   ("entity_type", "entity_id", "name", "account_id", "document", "created_at")}))
+_DOCUMENTS = Query(select(ip.c.name, ip.c.document).where(*_WHERE))
 
 
 class InlinePolicyRepo:
@@ -17,12 +25,9 @@ class InlinePolicyRepo:
 
     def put(self, entity_type: str, entity_id: str, name: str, document: str, now: float) -> None:
         """Create or overwrite (PutXPolicy with an existing name replaces the document)."""
-        found = self.tx.execute(update(ip).where(*self._key(entity_type, entity_id), ip.c.name == name)
-                                .values(document=document)).rowcount
-        if not found:
-            self.tx.execute(insert(ip).values(entity_type=entity_type, entity_id=entity_id, name=name,
-                                              account_id=self.account_id, document=document,
-                                              created_at=now))
+        key = {"entity_type": entity_type, "entity_id": entity_id, "name": name, "document": document}
+        if not _REPLACE.run(self.tx, **key):
+            _INSERT.run(self.tx, **key, account_id=self.account_id, created_at=now)
 
     def get(self, entity_type: str, entity_id: str, name: str):
         return self.tx.execute(select(ip).where(*self._key(entity_type, entity_id),
@@ -34,8 +39,7 @@ class InlinePolicyRepo:
 
     def documents(self, entity_type: str, entity_id: str) -> list:
         """(name, document) of every inline policy of the entity, for the aggregate quota."""
-        return self.tx.execute(select(ip.c.name, ip.c.document)
-                               .where(*self._key(entity_type, entity_id))).all()
+        return _DOCUMENTS.all(self.tx, entity_type=entity_type, entity_id=entity_id)
 
     def names(self, entity_type: str, entity_id: str, marker: str | None, max_items: int | None):
         stmt = select(ip.c.name).where(*self._key(entity_type, entity_id))

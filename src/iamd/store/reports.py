@@ -21,7 +21,7 @@ from .schema.policies import inline_policies, managed_policies, policy_attachmen
 from .schema.providers import oidc_providers, saml_providers
 from .schema.reports import credential_reports
 
-CHUNK = 500  # ids per IN-list: well under every engine's bound-parameter limit
+CHUNK = 1000  # ids per IN-list (a page's worth): well under every engine's bound-parameter limit
 ENTITY_TYPES = ("user", "group", "role")
 
 
@@ -178,119 +178,149 @@ def summary_counts(tx, account_id: str) -> dict:
 # Each kind pages in (created_at, id) order: ids are immutable and never reused, so a
 # keyset marker neither repeats nor skips an entity when others are renamed, created or
 # deleted between pages; entities created meanwhile come last and are still seen.
+# A page reads up to 1,000 entities and what hangs off them: every statement here is a
+# fastq.Query (compiled once, rows straight from the driver) walking an index.
 GAAD_KINDS = {
     "User": (users, users.c.user_id),
     "Group": (groups, groups.c.group_id),
     "Role": (roles, roles.c.role_id),
     "Policy": (managed_policies, managed_policies.c.policy_id),
 }
+_ACCOUNT = bindparam("account_id")
+_IDS = bindparam("ids", expanding=True)
 
 
-def _aws_policies_in_use(account_id: str):
-    """AWS managed policies attached, or used as a boundary, in this account."""
+def _aws_policy_in_use():
+    """An AWS managed policy attached, or used as a boundary, in this account: three
+    index probes per AWS managed policy, whatever the size of the account."""
     mp, pa = managed_policies.c, policy_attachments.c
-    attached = select(pa.policy_id).where(pa.account_id == account_id, pa.entity_type.in_(ENTITY_TYPES))
-    bounds = select(users.c.permissions_boundary).where(users.c.account_id == account_id).union(
-        select(roles.c.permissions_boundary).where(roles.c.account_id == account_id))
-    return and_(mp.account_id.is_(None), or_(mp.policy_id.in_(attached), mp.arn.in_(bounds)))
+    attached = select(literal(1)).where(pa.policy_id == mp.policy_id, pa.account_id == _ACCOUNT,
+                                        pa.entity_type.in_(ENTITY_TYPES)).exists()
+    bounds = [select(literal(1)).where(t.c.account_id == _ACCOUNT, t.c.permissions_boundary == mp.arn).exists()
+              for t in (users, roles)]
+    return and_(mp.account_id.is_(None), or_(attached, *bounds))
+
+
+def _gaad_query(kind: str, scope: str, after: bool) -> Query:
+    table, id_col = GAAD_KINDS[kind]
+    where = _aws_policy_in_use() if scope == "aws" else table.c.account_id == _ACCOUNT
+    stmt = select(table).where(where)
+    if after:
+        stmt = stmt.where(tuple_(table.c.created_at, id_col) > tuple_(bindparam("after_at"), bindparam("after_id")))
+    return Query(stmt.order_by(table.c.created_at, id_col).limit(bindparam("limit")))
+
+
+_GAAD = {(kind, scope, after): _gaad_query(kind, scope, after)
+         for kind in GAAD_KINDS for scope in ("account", "aws") for after in (False, True)
+         if scope == "account" or kind == "Policy"}
 
 
 def gaad_entities(tx, account_id: str, kind: str, after: list | None, limit: int,
                   local: bool = True, aws: bool = True):
-    """Up to `limit` rows of one kind after the keyset position `after` ([created_at, id])."""
-    table, id_col = GAAD_KINDS[kind]
+    """Up to `limit` rows of one kind after the keyset position `after` ([created_at, id]).
+
+    Each statement walks an (account_id, created_at, id) index from the marker on, so a
+    page costs the same wherever the marker points. Policies are the account's own and
+    the AWS managed ones in use: two walks of that index, merged.
+    """
+    scopes = ["account"]
     if kind == "Policy":
-        scope = []
-        if local:
-            scope.append(table.c.account_id == account_id)
-        if aws:
-            scope.append(_aws_policies_in_use(account_id))
-        stmt = select(table).where(or_(*scope))
-    else:
-        stmt = select(table).where(table.c.account_id == account_id)
+        scopes = (["account"] if local else []) + (["aws"] if aws else [])
+    params = {"account_id": account_id, "limit": limit}
     if after is not None:
-        stmt = stmt.where(tuple_(table.c.created_at, id_col) > tuple_(*after))
-    return tx.execute(stmt.order_by(table.c.created_at, id_col).limit(limit)).all()
+        params.update(after_at=after[0], after_id=after[1])
+    rows = []
+    for scope in scopes:
+        rows += _GAAD[kind, scope, after is not None].all(tx, **params)
+    if len(scopes) > 1:
+        rows.sort(key=lambda r: (r.created_at, r.policy_id))
+    return rows[:limit]
+
+
+def _grouped(query: Query, tx, ids: list, key: str, **params) -> dict:
+    """{key value: [rows]} of `query` run over `ids` in IN-lists of CHUNK."""
+    out = defaultdict(list)
+    for part in _chunks(ids):
+        for r in query.all(tx, ids=part, **params):
+            out[getattr(r, key)].append(r)
+    return out
+
+
+_ip = inline_policies.c
+_INLINE = Query(select(_ip.entity_id, _ip.name, _ip.document)
+                .where(_ip.entity_type == bindparam("entity_type"), _ip.entity_id.in_(_IDS))
+                .order_by(_ip.entity_id, _ip.name))
 
 
 def inline_policies_of(tx, entity_type: str, ids: list) -> dict:
-    c = inline_policies.c
-    out = defaultdict(list)
-    for part in _chunks(ids):
-        for r in tx.execute(select(c.entity_id, c.name, c.document).where(
-                c.entity_type == entity_type, c.entity_id.in_(part)).order_by(c.entity_id, c.name)):
-            out[r.entity_id].append({"PolicyName": r.name, "PolicyDocument": r.document})
-    return out
+    return {k: [{"PolicyName": r.name, "PolicyDocument": r.document} for r in rows]
+            for k, rows in _grouped(_INLINE, tx, ids, "entity_id", entity_type=entity_type).items()}
+
+
+_pa, _mp = policy_attachments.c, managed_policies.c
+_ATTACHED = Query(select(_pa.entity_id, _mp.name, _mp.arn)
+                  .select_from(policy_attachments.join(managed_policies, _mp.policy_id == _pa.policy_id))
+                  .where(_pa.entity_type == bindparam("entity_type"), _pa.entity_id.in_(_IDS))
+                  .order_by(_pa.entity_id, _mp.name, _mp.arn))
 
 
 def attached_policies_of(tx, entity_type: str, ids: list) -> dict:
-    pa, mp = policy_attachments.c, managed_policies.c
-    out = defaultdict(list)
-    for part in _chunks(ids):
-        for r in tx.execute(select(pa.entity_id, mp.name, mp.arn)
-                            .select_from(policy_attachments.join(managed_policies, mp.policy_id == pa.policy_id))
-                            .where(pa.entity_type == entity_type, pa.entity_id.in_(part))
-                            .order_by(pa.entity_id, mp.name, mp.arn)):
-            out[r.entity_id].append({"PolicyName": r.name, "PolicyArn": r.arn})
-    return out
+    return {k: [{"PolicyName": r.name, "PolicyArn": r.arn} for r in rows]
+            for k, rows in _grouped(_ATTACHED, tx, ids, "entity_id", entity_type=entity_type).items()}
+
+
+_GROUP_NAMES = Query(select(group_members.c.user_id, groups.c.name)
+                     .select_from(group_members.join(groups, groups.c.group_id == group_members.c.group_id))
+                     .where(group_members.c.user_id.in_(_IDS))
+                     .order_by(group_members.c.user_id, groups.c.name_lower))
 
 
 def group_names_of_users(tx, user_ids: list) -> dict:
-    gm, g = group_members.c, groups.c
-    joined = group_members.join(groups, g.group_id == gm.group_id)
-    out = defaultdict(list)
-    for part in _chunks(user_ids):
-        for r in tx.execute(select(gm.user_id, g.name).select_from(joined)
-                            .where(gm.user_id.in_(part)).order_by(gm.user_id, g.name_lower)):
-            out[r.user_id].append(r.name)
-    return out
+    return {k: [r.name for r in rows] for k, rows in _grouped(_GROUP_NAMES, tx, user_ids, "user_id").items()}
+
+
+_ipr, _ipc = instance_profile_roles.c, instance_profiles.c
+_PROFILES_OF_ROLES = Query(select(_ipr.role_id, instance_profiles)
+                           .select_from(instance_profile_roles.join(instance_profiles,
+                                                                    _ipc.profile_id == _ipr.profile_id))
+                           .where(_ipr.role_id.in_(_IDS)).order_by(_ipc.name_lower))
+_ROLES_OF_PROFILES = Query(select(_ipr.profile_id, roles)
+                           .select_from(instance_profile_roles.join(roles, roles.c.role_id == _ipr.role_id))
+                           .where(_ipr.profile_id.in_(_IDS)).order_by(roles.c.name_lower))
 
 
 def instance_profiles_of_roles(tx, role_ids: list) -> tuple[dict, dict]:
     """({role_id: [profile rows]}, {profile_id: [role rows]}) for the roles' profiles."""
-    ipr, ip = instance_profile_roles.c, instance_profiles.c
-    by_role, profile_ids = defaultdict(list), []
-    for part in _chunks(role_ids):
-        for r in tx.execute(select(ipr.role_id, instance_profiles)
-                            .select_from(instance_profile_roles.join(instance_profiles,
-                                                                     ip.profile_id == ipr.profile_id))
-                            .where(ipr.role_id.in_(part)).order_by(ip.name_lower)):
-            by_role[r.role_id].append(r)
-            profile_ids.append(r.profile_id)
-    members = defaultdict(list)
-    for part in _chunks(sorted(set(profile_ids))):
-        for r in tx.execute(select(ipr.profile_id, roles).select_from(
-                instance_profile_roles.join(roles, roles.c.role_id == ipr.role_id))
-                .where(ipr.profile_id.in_(part)).order_by(roles.c.name_lower)):
-            members[r.profile_id].append(r)
-    return by_role, members
+    by_role = _grouped(_PROFILES_OF_ROLES, tx, role_ids, "role_id")
+    profile_ids = sorted({r.profile_id for rows in by_role.values() for r in rows})
+    return by_role, _grouped(_ROLES_OF_PROFILES, tx, profile_ids, "profile_id")
+
+
+_pv = policy_versions.c
+_VERSIONS = Query(select(policy_versions).where(_pv.policy_id.in_(_IDS))
+                  .order_by(_pv.policy_id, _pv.created_at, _pv.version_id))
 
 
 def versions_of_policies(tx, policy_ids: list) -> dict:
-    v = policy_versions.c
-    out = defaultdict(list)
-    for part in _chunks(policy_ids):
-        for r in tx.execute(select(policy_versions).where(v.policy_id.in_(part))
-                            .order_by(v.policy_id, v.created_at, v.version_id)):
-            out[r.policy_id].append(r)
-    return out
+    return _grouped(_VERSIONS, tx, policy_ids, "policy_id")
+
+
+_ATTACHMENT_COUNTS = Query(select(_pa.policy_id, func.count().label("n")).where(
+    _pa.account_id == _ACCOUNT, _pa.entity_type.in_(ENTITY_TYPES), _pa.policy_id.in_(_IDS))
+    .group_by(_pa.policy_id))
+_BOUNDARY_COUNTS = [Query(select(t.c.permissions_boundary.label("arn"), func.count().label("n"))
+                          .where(t.c.account_id == _ACCOUNT, t.c.permissions_boundary.in_(_IDS))
+                          .group_by(t.c.permissions_boundary))
+                    for t in (users, roles)]
 
 
 def policy_usage(tx, account_id: str, rows: list) -> tuple[dict, dict]:
     """({policy_id: attachments}, {arn: boundary uses}) within this account."""
-    pa = policy_attachments.c
     attachments, boundaries = {}, defaultdict(int)
-    ids = [r.policy_id for r in rows]
-    arns = [r.arn for r in rows]
-    for part in _chunks(ids):
-        attachments.update(tx.execute(select(pa.policy_id, func.count()).where(
-            pa.account_id == account_id, pa.entity_type.in_(ENTITY_TYPES), pa.policy_id.in_(part))
-            .group_by(pa.policy_id)).all())
-    for table in (users, roles):
-        c = table.c
-        for part in _chunks(arns):
-            for arn, n in tx.execute(select(c.permissions_boundary, func.count()).where(
-                    c.account_id == account_id, c.permissions_boundary.in_(part))
-                    .group_by(c.permissions_boundary)):
-                boundaries[arn] += n
+    for part in _chunks([r.policy_id for r in rows]):
+        attachments.update((r.policy_id, r.n) for r in _ATTACHMENT_COUNTS.all(tx, account_id=account_id, ids=part))
+    for query in _BOUNDARY_COUNTS:
+        for part in _chunks([r.arn for r in rows]):
+            for r in query.all(tx, account_id=account_id, ids=part):
+                boundaries[r.arn] += r.n
     return attachments, boundaries

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from .casefold import fold
+from .entity_counts import entity_count
+from .fastq import Query, insert_new
 from .paging import page
 from .schema.entities import roles, slr_deletions
 from .schema.policies import inline_policies, policy_attachments
+
+_OPTIONAL = {"description": None, "max_session_duration": 3600, "permissions_boundary": None,
+             "service_linked": False}
+_INSERT = insert_new(roles, "role_id account_id name name_lower path created_at assume_role_policy "
+                            + " ".join(_OPTIONAL))
+_GET_BY_ID = Query(select(roles).where(roles.c.role_id == bindparam("role_id")))
+_BY_NAME = select(roles).where(roles.c.account_id == bindparam("account_id"),
+                               roles.c.name_lower == bindparam("name_lower"))
+_GET, _GET_LOCKED = Query(_BY_NAME), Query(_BY_NAME.with_for_update())
+_USED = Query(update(roles).where(roles.c.role_id == bindparam("role_id"))  # AssumeRole: RoleLastUsed
+              .values(last_used_at=bindparam("at"), last_used_region=bindparam("region")))
 
 
 class RoleRepo:
@@ -17,24 +29,15 @@ class RoleRepo:
 
     def create(self, **values) -> bool:
         """Insert a role (column values); False when the name is taken (case-insensitively)."""
-        values.setdefault("service_linked", False)
-        try:
-            with self.tx.conn.begin_nested():
-                self.tx.execute(insert(roles).values(
-                    account_id=self.account_id, name_lower=fold(values["name"]), **values))
-        except IntegrityError:
-            return False
-        return True
+        return _INSERT.run(self.tx, **{**_OPTIONAL, **values, "account_id": self.account_id,
+                                       "name_lower": fold(values["name"])}) == 1
 
     def get(self, name: str, lock: bool = False):
-        stmt = select(roles).where(roles.c.account_id == self.account_id,
-                                   roles.c.name_lower == fold(name))
-        if lock:
-            stmt = self.tx.for_update(stmt)
-        return self.tx.execute(stmt).first()
+        q = _GET_LOCKED if lock and self.tx.dialect == "postgresql" else _GET
+        return q.one(self.tx, account_id=self.account_id, name_lower=fold(name))
 
     def get_by_id(self, role_id: str):
-        return self.tx.execute(select(roles).where(roles.c.role_id == role_id)).first()
+        return _GET_BY_ID.one(self.tx, role_id=role_id)
 
     def list(self, path_prefix: str | None, marker: str | None, max_items: int | None):
         stmt = select(roles).where(roles.c.account_id == self.account_id)
@@ -47,8 +50,11 @@ class RoleRepo:
         creators queue behind each other and the RolesPerAccount quota holds exactly."""
         if lock:
             self.tx.lock_account(self.account_id)
-        return self.tx.execute(select(func.count()).select_from(roles)
-                               .where(roles.c.account_id == self.account_id)).scalar()
+        return entity_count(self.tx, self.account_id, roles)
+
+    def used(self, role_id: str, at: float, region: str) -> None:
+        """RoleLastUsed: when and in which region the role was last assumed."""
+        _USED.run(self.tx, role_id=role_id, at=at, region=region)
 
     def update(self, role_id: str, **values) -> None:
         self.tx.execute(update(roles).where(roles.c.role_id == role_id).values(**values))

@@ -10,6 +10,9 @@ from .schema.core import tags
 _LIST = Query(select(tags.c.key, tags.c.value).where(
     tags.c.resource_type == bindparam("resource_type"),
     tags.c.resource_id == bindparam("resource_id")).order_by(tags.c.key))
+_LIST_MANY = Query(select(tags.c.resource_id, tags.c.key, tags.c.value).where(
+    tags.c.resource_type == bindparam("resource_type"),
+    tags.c.resource_id.in_(bindparam("ids", expanding=True))).order_by(tags.c.resource_id, tags.c.key))
 
 
 class TagRepo:
@@ -25,12 +28,8 @@ class TagRepo:
         out: dict[str, list[dict]] = {}
         if not resource_ids:
             return out
-        c = tags.c
-        for i in range(0, len(resource_ids), 500):
-            rows = self.tx.execute(select(c.resource_id, c.key, c.value).where(
-                c.resource_type == resource_type, c.resource_id.in_(resource_ids[i:i + 500]))
-                .order_by(c.resource_id, c.key)).all()
-            for r in rows:
+        for i in range(0, len(resource_ids), 1000):
+            for r in _LIST_MANY.all(self.tx, resource_type=resource_type, ids=resource_ids[i:i + 1000]):
                 out.setdefault(r.resource_id, []).append({"Key": r.key, "Value": r.value})
         return out
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .casefold import fold
 from .fastq import Query
+from .entity_counts import entity_count
+from .fastq import Query, insert_new
 from .paging import page_query
 from .schema.core import tags, users
 
@@ -22,8 +24,8 @@ _GET_WITH_TAGS = Query(
                                             tags.c.resource_id == users.c.user_id)))
     .where(users.c.account_id == bindparam("account_id"), users.c.name_lower == bindparam("name_lower"))
     .order_by(tags.c.key))
+_INSERT = insert_new(users, "user_id account_id name name_lower path created_at permissions_boundary")
 _GET_BY_ID = Query(select(users).where(users.c.user_id == bindparam("user_id")))
-_COUNT = Query(select(func.count()).select_from(users).where(users.c.account_id == bindparam("account_id")))
 _LIST = select(users).where(users.c.account_id == bindparam("account_id"))
 # PathPrefix as a plain comparison of the path's head (LIKE would need escaping).
 _LIST_PREFIX = _LIST.where(func.substr(users.c.path, 1, func.length(bindparam("prefix"))) == bindparam("prefix"))
@@ -36,15 +38,9 @@ class UserRepo:
     def create(self, user_id: str, name: str, path: str, created_at: float,
                boundary: str | None = None) -> bool:
         """Insert; False when the name is taken (case-insensitively)."""
-        try:
-            with self.tx.conn.begin_nested():
-                self.tx.execute(insert(users).values(
-                    user_id=user_id, account_id=self.account_id, name=name,
-                    name_lower=fold(name), path=path, created_at=created_at,
-                    permissions_boundary=boundary))
-        except IntegrityError:
-            return False
-        return True
+        return _INSERT.run(self.tx, user_id=user_id, account_id=self.account_id, name=name,
+                           name_lower=fold(name), path=path, created_at=created_at,
+                           permissions_boundary=boundary) == 1
 
     def get(self, name: str, lock: bool = False):
         q = _GET_LOCKED if lock and self.tx.dialect == "postgresql" else _GET
@@ -69,7 +65,7 @@ class UserRepo:
         return page_query(self.tx, query, params, ("name_lower",), marker, max_items)
 
     def count(self) -> int:
-        return _COUNT.scalar(self.tx, account_id=self.account_id)
+        return entity_count(self.tx, self.account_id, users)
 
     def update(self, user_id: str, **values) -> bool:
         if "name" in values:

@@ -27,6 +27,10 @@ users = Table(
     UniqueConstraint("account_id", "name_lower", name="uq_users_name"),
 )
 Index("ix_users_path", users.c.account_id, users.c.path)
+# GetAccountAuthorizationDetails pages each kind in (created_at, id) order (m0062).
+Index("ix_users_created", users.c.account_id, users.c.created_at, users.c.user_id)
+# PermissionsBoundaryUsageCount and "is this policy in use" look users up by boundary (m0062).
+Index("ix_users_boundary", users.c.account_id, users.c.permissions_boundary)
 
 access_keys = Table(
     "access_keys", metadata,
@@ -55,3 +59,12 @@ tags = Table(
     Column("account_id", String(12), nullable=False),
 )
 
+# How many users, groups, roles, customer managed policies and instance profiles each
+# account holds, kept by triggers (migration m0061) so that a quota check reads one row
+# instead of counting thousands. `kind` is the table's name.
+entity_counts = Table(
+    "entity_counts", metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("n", Integer, nullable=False),
+)

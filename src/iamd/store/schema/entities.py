@@ -14,6 +14,8 @@ groups = Table(
     Column("created_at", Float, nullable=False),
     UniqueConstraint("account_id", "name_lower", name="uq_groups_name"),
 )
+# GetAccountAuthorizationDetails pages each kind in (created_at, id) order (m0062).
+Index("ix_groups_created", groups.c.account_id, groups.c.created_at, groups.c.group_id)
 
 group_members = Table(
     "group_members", metadata,
@@ -40,6 +42,8 @@ roles = Table(
     Column("service_linked", Boolean, nullable=False, default=False),
     UniqueConstraint("account_id", "name_lower", name="uq_roles_name"),
 )
+Index("ix_roles_created", roles.c.account_id, roles.c.created_at, roles.c.role_id)
+Index("ix_roles_boundary", roles.c.account_id, roles.c.permissions_boundary)
 
 # DeleteServiceLinkedRole is asynchronous in AWS: a task id and its status.
 slr_deletions = Table(

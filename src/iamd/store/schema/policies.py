@@ -29,6 +29,9 @@ managed_policies = Table(
 Index("ix_managed_policies_account_path", managed_policies.c.account_id, managed_policies.c.path)
 # ListPolicies walks policies in (name_lower, policy_id) order (m0010).
 Index("ix_managed_policies_name", managed_policies.c.name_lower, managed_policies.c.policy_id)
+# GetAccountAuthorizationDetails pages policies in (created_at, policy_id) order (m0062).
+Index("ix_managed_policies_created", managed_policies.c.account_id, managed_policies.c.created_at,
+      managed_policies.c.policy_id)
 
 policy_versions = Table(
     "policy_versions", metadata,

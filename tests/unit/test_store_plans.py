@@ -1,0 +1,58 @@
+"""The account-wide reads walk an index from where they start, so their cost does not grow
+with the account or with the marker's position: checked on SQLite's query plans (a plan
+that sorts, "USE TEMP B-TREE", or scans a table would grow with the account)."""
+
+import pytest
+
+from iamd.store import fastq, reports
+from iamd.store.engine import Store
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    s = Store(None, tmp_path_factory.mktemp("plans"))
+    s.migrate()
+    yield s
+    s.dispose()
+
+
+def plan(store, query: fastq.Query, **params) -> str:
+    def explain(tx):
+        sql, names, defaults, _, expanding = query._compiled.get("sqlite") or query._compile(tx.conn.dialect)
+        sql, merged = fastq._expand(sql, {**defaults, **params}, expanding, "qmark") if expanding \
+            else (sql, {**defaults, **params})
+        args = []
+        for n in names:
+            args.extend(merged[n]) if n in expanding else args.append(merged[n])
+        return "\n".join(row[-1] for row in tx.raw.execute("EXPLAIN QUERY PLAN " + sql, args))
+    return store.run(explain, write=False)
+
+
+@pytest.mark.parametrize("kind,index", [("User", "ix_users_created"), ("Group", "ix_groups_created"),
+                                        ("Role", "ix_roles_created"),
+                                        ("Policy", "ix_managed_policies_created")])
+@pytest.mark.parametrize("after", [False, True])
+def test_a_page_of_authorization_details_walks_the_creation_index(store, kind, index, after):
+    params = {"account_id": "123456789012", "limit": 1001}
+    if after:
+        params.update(after_at=1.0, after_id="A")
+    text = plan(store, reports._GAAD[kind, "account", after], **params)
+    assert index in text
+    assert "TEMP B-TREE" not in text
+
+
+@pytest.mark.parametrize("after", [False, True])
+def test_aws_managed_policies_in_use_are_probed_not_scanned(store, after):
+    params = {"account_id": "123456789012", "limit": 1001}
+    if after:
+        params.update(after_at=1.0, after_id="A")
+    text = plan(store, reports._GAAD["Policy", "aws", after], **params)
+    assert "TEMP B-TREE" not in text
+    assert "ix_users_boundary" in text and "ix_roles_boundary" in text
+    assert "SCAN users" not in text and "SCAN roles" not in text
+
+
+@pytest.mark.parametrize("query", reports._BOUNDARY_COUNTS)
+def test_boundary_usage_counts_are_index_lookups(store, query):
+    text = plan(store, query, account_id="123456789012", ids=["arn:aws:iam::123456789012:policy/p"] * 3)
+    assert "_boundary" in text and "SCAN" not in text

@@ -52,7 +52,8 @@ def test_option_defaults():
     assert {p.name: p.default for p in serve.params} == {
         "host": "127.0.0.1", "port": 8777, "data_dir": "./iamd-data", "database_url": None,
         "account_id": None, "auth": "enforce", "workers": 1, "access_log": True, "quotas": (),
-        "tls_cert": None, "tls_key": None, "header_timeout": 10.0, "body_timeout": 30.0, "keep_alive_timeout": 5.0}
+        "tls_cert": None, "tls_key": None, "header_timeout": 10.0, "body_timeout": 30.0, "keep_alive_timeout": 5.0,
+        "http_issuers": (), "public_url": None}
     out = subprocess.run([sys.executable, "-m", "iamd.cli.main", "serve", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for opt in ("--host", "--port", "--data-dir", "--database-url", "--account-id", "--auth", "--workers"):

@@ -57,8 +57,14 @@ class StartupError(click.ClickException):
 @click.option("--keep-alive-timeout", default=5.0, show_default=True,
               type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="close a connection idle this long between requests")
+@click.option("--allow-http-issuer", "http_issuers", multiple=True, default=(), metavar="URL",
+              help="an OpenID Connect issuer reached over plain HTTP (a local Keycloak or Dex) that "
+                   "web-identity tokens may come from; repeatable")
+@click.option("--public-url", default=None, metavar="URL",
+              help="the URL clients reach iamd at (default http://HOST:PORT): the base of its own "
+                   "OIDC issuer URLs")
 def serve(host, port, data_dir, database_url, account_id, auth, workers, access_log, quotas,
-          tls_cert, tls_key, header_timeout, body_timeout, keep_alive_timeout):
+          tls_cert, tls_key, header_timeout, body_timeout, keep_alive_timeout, http_issuers, public_url):
     """Run the IAM/STS server."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -77,9 +83,15 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
     overrides = _parse_quotas(quotas)
+    for url in http_issuers:
+        if not url.startswith("http://") or len(url) <= len("http://"):
+            raise click.BadParameter(f"expected http://host[:port]/path, got {url!r}", param_hint="--allow-http-issuer")
+    if public_url is not None and not public_url.startswith(("http://", "https://")):
+        raise click.BadParameter("expected http(s)://host[:port]", param_hint="--public-url")
     settings = Settings(host, port, data_dir, database_url, account_id, auth, workers, access_log,
                         tls=tls_cert is not None, header_timeout=header_timeout, body_timeout=body_timeout,
-                        keep_alive_timeout=keep_alive_timeout)
+                        keep_alive_timeout=keep_alive_timeout, allow_http_issuers=list(http_issuers),
+                        public_url=public_url)
     store = sock = None
     try:
         # nothing is created before the port is ours and the configuration is known good
@@ -129,6 +141,9 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
         say(f"  export AWS_SHARED_CREDENTIALS_FILE={info.credentials_path}")
     if loose:
         say(f"warning: others can read or write {', '.join(loose)}: chmod 700 the directory and 600 its files")
+    for url in http_issuers:
+        say(f"web identity: tokens from {url} accepted over plain HTTP")
+    say(f"outbound OIDC issuers: {settings.base_url}/issuer/<id> (GetOutboundWebIdentityFederationInfo)")
     sys.stderr.flush()
     settings.export()
     _run(sock, settings, tls_cert, tls_key)

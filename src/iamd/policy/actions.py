@@ -280,7 +280,8 @@ STS = {
     "GetFederationToken": op("arn:aws:sts::{account}:federated-user/{Name}", keys=("aws:TagKeys", "aws:RequestTag")),
     # "No permissions are required for a user to get a session token" (IAM user guide).
     "GetSessionToken": op("*", implicit=ALWAYS),
-    "GetWebIdentityToken": op("*", keys=("aws:TagKeys", "aws:RequestTag")),
+    "GetWebIdentityToken": op("*", keys=("aws:TagKeys", "aws:RequestTag", "sts:IdentityTokenAudience",
+                                         "sts:DurationSeconds", "sts:SigningAlgorithm")),
 }
 
 _CALLER_ONLY = frozenset({"AssumeRole", "GetCallerIdentity"})

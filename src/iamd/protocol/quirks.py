@@ -12,5 +12,6 @@ UNSIGNED_OPERATIONS = frozenset({"AssumeRoleWithSAML", "AssumeRoleWithWebIdentit
 
 # Prefixes of actions that only read: they run in a read transaction.
 READ_ONLY_PREFIXES = ("Get", "List", "Simulate", "Decode")
-# ...except these, which write despite their names (a trade-in token is exchanged once).
-WRITES_DESPITE_NAME = frozenset({"GetDelegatedAccessToken"})
+# ...except these, which write despite their names: a delegation trade-in token is
+# exchanged once; GetWebIdentityToken rotates the issuer's key.
+WRITES_DESPITE_NAME = frozenset({"GetDelegatedAccessToken", "GetWebIdentityToken"})

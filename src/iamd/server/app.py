@@ -5,7 +5,8 @@ bounded pool (`offload.Pool`), so that a database that stalls holds threads, nev
 loop: /health answers meanwhile, and every request ends within the store's timeout
 (then 503 ServiceUnavailable, as for every fault of the database; see `store/faults.py`).
 
-1. routes that are not API calls (/health and /health/ready on the loop, /moto-api/reset, /moto-api/reset-auth)
+1. routes that are not API calls (/health and /health/ready on the loop, /moto-api/reset, /moto-api/reset-auth,
+   the outbound OIDC issuers' discovery documents and JWKS under /issuer/<id>/.well-known/)
 2. decode the form (POST body and query string)
 3. find the operation by Action and Version
 4. authenticate (SigV4) unless the operation arrives unsigned
@@ -179,6 +180,8 @@ class IamApp:
                 return self.logged(self.reset(rid), "moto-api/reset", "-", start)
             if path == "/moto-api/reset-auth" and method == "POST":
                 return self.logged(self.reset_auth(body, rid), "moto-api/reset-auth", "-", start)
+            if path.startswith("/issuer/") and method == "GET":
+                return self.logged(self.issuer_document(path, rid), "issuer", "-", start)
             headers = _headers(scope)
             raw_query = scope["query_string"].decode("latin-1")
             params = parse_form(raw_query) if raw_query else {}
@@ -250,6 +253,14 @@ class IamApp:
     def error(self, err: AWSError, rid: str) -> Response:
         status = err.status or self.catalog.error_status.get(err.code) or COMMON_STATUS.get(err.code, 400)
         return Response(status, serialize_error(err.code, err.message, rid, err.sender), "text/xml", rid)
+
+    def issuer_document(self, path: str, rid: str) -> Response:
+        """An outbound issuer's discovery document or JWKS: public, unauthenticated."""
+        from ..service.outbound_federation import public_document
+        doc = self.state.store.run(lambda tx: public_document(tx, self.state, path), write=False)
+        if doc is None:
+            return Response(404, b'{"error":"not found"}', "application/json", rid)
+        return Response(200, json.dumps(doc).encode(), "application/json", rid)
 
     def reset(self, rid: str) -> Response:
         if self.state.settings.enforce:

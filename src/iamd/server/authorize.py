@@ -338,6 +338,9 @@ _KEY_PARAMS = {
     "sts:SourceIdentity": "SourceIdentity",
     "sts:TransitiveTagKeys": "TransitiveTagKeys",
     "sts:TaskPolicyArn": "TaskPolicyArn",
+    "sts:IdentityTokenAudience": "Audience",
+    "sts:DurationSeconds": "DurationSeconds",
+    "sts:SigningAlgorithm": "SigningAlgorithm",
 }
 
 

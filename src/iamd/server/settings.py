@@ -2,7 +2,7 @@
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ENV = "IAMD_SETTINGS"
@@ -23,10 +23,19 @@ class Settings:
     body_timeout: float = 30.0  # seconds to send its body, once the headers are in
     keep_alive_timeout: float = 5.0  # seconds a connection may idle between requests
     db_timeout: float = 5.0  # seconds: every database wait of a request is bounded by it
+    allow_http_issuers: list = field(default_factory=list)  # OIDC issuers reachable over plain HTTP
+    public_url: str | None = None  # how clients reach iamd: the base of its own issuer URLs
 
     @property
     def enforce(self) -> bool:
         return self.auth == "enforce"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
     def data_path(self) -> Path:

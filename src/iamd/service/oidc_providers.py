@@ -30,19 +30,28 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*")
 
 
-def issuer(url: str) -> str:
-    """`host/path` of an https issuer URL, or AWS's error for it."""
+def issuer(url: str, http_allowed=()) -> str:
+    """`host/path` of an https issuer URL (or of an http one `iamd serve
+    --allow-http-issuer` names), or AWS's error for it."""
     m = _SCHEME.fullmatch(url)
     if m is None or not m.group(2) or m.group(2).startswith("/"):
         raise validation_error("Invalid Open ID Connect Provider URL")
-    if m.group(1) != "https":
+    if m.group(1) != "https" and not (m.group(1) == "http" and plain_http(m.group(2), http_allowed)):
         raise invalid_input("Invalid Open ID Connect Provider URL. The URL must begin with https://.")
     rest = m.group(2)
     host = rest.split("/", 1)[0]
+    if m.group(1) == "http":  # a named local issuer: its port is part of it
+        host = host.rsplit(":", 1)[0] if re.fullmatch(r"[^:]+:\d{1,5}", host) else host
     # No user info, query, fragment or port; path characters printable and unspaced.
     if re.search(r"[?#@\s]", rest) or _HOST.fullmatch(host) is None:
         raise invalid_input("Invalid Open ID Connect Provider URL.")
     return rest
+
+
+def plain_http(suffix: str, http_allowed) -> bool:
+    """Whether the issuer `host/path` is one `--allow-http-issuer` names (trailing slash aside)."""
+    return any(u.startswith("http://") and u[len("http://"):].rstrip("/") == suffix.rstrip("/")
+               for u in http_allowed)
 
 
 def _thumbprints(values: list[str]) -> list[str]:
@@ -71,7 +80,7 @@ def create_open_id_connect_provider(ctx, p):
     tags = p.get("Tags", [])
     check_new_tags(tags)
     url = p["Url"]
-    suffix = issuer(url)
+    suffix = issuer(url, ctx.app.settings.allow_http_issuers if ctx.app else ())
     client_ids = list(dict.fromkeys(p.get("ClientIDList", [])))
     _client_limit(ctx, len(client_ids))
     thumbprints = _thumbprints(p.get("ThumbprintList", []))

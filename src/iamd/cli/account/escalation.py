@@ -1,0 +1,403 @@
+"""Privilege escalation: principals that can make themselves (or take over others who are)
+more powerful, each with the path that allows it. Pure, over `access.Account`.
+
+A step is one permission the engine grants (`access.decide`, so conditions, boundaries,
+trust policies and explicit denies count exactly as on the server):
+
+* self steps, a principal widening its own policies: put or attach a policy on itself or
+  on a group it is in, write a new default version of (or set an older default version
+  of) a managed policy attached to it, add itself to a group, drop or replace its
+  permissions boundary;
+* takeover steps, acting as another principal: create an access key or a login profile
+  for another user (update one it has), rewrite a role's trust policy and assume the role,
+  pass a role to a service that runs code with it (EC2, Lambda, CloudFormation, ...);
+  assuming a role that trusts it is a step on a path but never a finding by itself (that
+  is what trust policies are for).
+
+"More powerful" is shown, not assumed: the state after the step (its policies with the
+addition, or the other principal) is allowed a witness request, built from its own Allow
+statements (wildcards filled in), that the principal is not. Principals allowed every
+action already (administrators) have nothing to gain and are not reported.
+Paths are followed through assume-role steps (up to `MAX_DEPTH`); a takeover ends a path,
+since what the other principal can do next is that principal's own finding.
+"""
+
+import json
+import re
+from collections import deque
+from dataclasses import dataclass
+
+from ...policy.compiled import compile_policy
+from ...policy.evaluate import Caller, PolicySet, PolicySource, Request, evaluate
+from . import access
+from .findings import Finding
+
+MAX_DEPTH = 3
+WITNESS_LIMIT = 200
+_FILL = "Zq"   # stands for any text a wildcard covers; no real action or name is spelled so
+
+CHECKS = {
+    "privesc-self-policy": ("high", "can put or attach any policy on itself"),
+    "privesc-group-policy": ("high", "can put or attach a policy on a group it belongs to"),
+    "privesc-policy-version": ("high", "can write a new default version of a policy attached to it"),
+    "privesc-default-version": ("high", "can make a more permissive version of its policy the default"),
+    "privesc-add-to-group": ("high", "can add itself to a more powerful group"),
+    "privesc-boundary": ("high", "can remove or replace its permissions boundary"),
+    "privesc-access-key": ("high", "can create an access key for a more powerful user"),
+    "privesc-login-profile": ("high", "can set the console password of a more powerful user"),
+    "privesc-trust-policy": ("high", "can rewrite the trust policy of a more powerful role and assume it"),
+    "privesc-pass-role": ("high", "can pass a more powerful role to a service that runs its code"),
+}
+
+# Service principal -> the actions that make the service run code as a role passed to it.
+PASS_ROLE_SERVICES = {
+    "ec2.amazonaws.com": ("ec2:RunInstances",),
+    "lambda.amazonaws.com": ("lambda:CreateFunction", "lambda:InvokeFunction"),
+    "cloudformation.amazonaws.com": ("cloudformation:CreateStack",),
+    "glue.amazonaws.com": ("glue:CreateDevEndpoint",),
+    "datapipeline.amazonaws.com": ("datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition"),
+    "sagemaker.amazonaws.com": ("sagemaker:CreateNotebookInstance",),
+    "codebuild.amazonaws.com": ("codebuild:CreateProject", "codebuild:StartBuild"),
+    "ecs-tasks.amazonaws.com": ("ecs:RunTask",),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str                # a CHECKS key, or "assume-role"
+    principal: str           # ARN of who takes the step
+    action: str
+    resource: str
+    target: str              # ARN of the principal acting (or gaining) after the step
+    conditional_on: tuple[str, ...] = ()
+    note: str = ""
+
+    def text(self) -> str:
+        cond = f" [if {', '.join(self.conditional_on)}]" if self.conditional_on else ""
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.action} on {self.resource}{note}{cond}"
+
+    def as_dict(self) -> dict:
+        return {"step": self.kind, "principal": self.principal, "action": self.action,
+                "resource": self.resource, "becomes": self.target, "note": self.note,
+                "conditional_on": list(self.conditional_on)}
+
+
+# -- witnesses and power --------------------------------------------------------------------
+
+def _fill_action(pattern: str) -> str:
+    return pattern.replace("*", _FILL).replace("?", "Q")
+
+
+def _fill_resource(pattern: str, account: str) -> str | None:
+    if pattern == "*":
+        return "*"
+    parts = pattern.split(":", 5)
+    if len(parts) == 6 and ("*" in parts[4] or "?" in parts[4]):
+        parts[4] = account
+    return ":".join(parts).replace("*", _FILL).replace("?", "Q")
+
+
+def _as_list(v) -> list:
+    return v if isinstance(v, list) else [v] if isinstance(v, str) else []
+
+
+_WITNESSES: dict = {}
+
+
+def _source_witnesses(src: PolicySource, account: str) -> list:
+    key = (src.policy.text, account)
+    hit = _WITNESSES.get(key)
+    if hit is None:
+        hit = []
+        try:
+            doc = json.loads(src.policy.text)
+        except ValueError:
+            doc = {}
+        raw = doc.get("Statement", []) if isinstance(doc, dict) else []
+        for st in raw if isinstance(raw, list) else [raw]:
+            if not isinstance(st, dict) or st.get("Effect") != "Allow":
+                continue
+            actions = [_fill_action(a) for a in _as_list(st.get("Action"))] or \
+                ([f"{_FILL}:{_FILL}"] if "NotAction" in st else [])
+            resources = [r for r in (_fill_resource(x, account) for x in _as_list(st.get("Resource"))) if r] or \
+                (["*"] if "NotResource" in st else [])
+            hit += [(a, r) for a in actions for r in resources]
+        _WITNESSES[key] = hit = hit[:WITNESS_LIMIT]
+    return hit
+
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def _resolve(resource: str, context: dict) -> str | None:
+    """Policy variables of a witness resource filled from the principal's context (the
+    engine's default `${key, 'x'}` form aside); None when one is unknown."""
+    if "${" not in resource:
+        return resource
+    try:
+        return _VARIABLE.sub(lambda m: context[m.group(1).strip().lower()], resource)
+    except KeyError:
+        return None
+
+
+def witnesses(policies: PolicySet, account: str, context: dict) -> list:
+    out: dict = {}
+    for src in (*policies.identity, *((policies.boundary,) if policies.boundary else ())):
+        for action, resource in _source_witnesses(src, account):
+            resource = _resolve(resource, context)
+            if resource is not None:
+                out.setdefault((action, resource), None)
+    return list(out)[:WITNESS_LIMIT]
+
+
+def _allowed(policies: PolicySet, context: dict, action: str, resource: str) -> bool:
+    return evaluate(Request(action, resource, context), policies).allowed
+
+
+def gain(base: access.Principal, after: PolicySet, after_context: dict) -> tuple | None:
+    """A request (action, resource) that `after` is allowed and `base` is not, or None."""
+    for action, resource in witnesses(after, base.account, after_context):
+        if _allowed(after, after_context, action, resource) and \
+                not _allowed(base.policies, base.context, action, resource):
+            return action, resource
+    return None
+
+
+def is_admin(p: access.Principal) -> bool:
+    return all(_allowed(p.policies, p.context, a, "*") for a in (f"{_FILL}:{_FILL}", f"iam:{_FILL}"))
+
+
+# -- steps -------------------------------------------------------------------------------------
+
+def _admin_source(origins: dict, via: str) -> PolicySource:
+    src = PolicySource("AdministratorAccess", "aws-managed", compile_policy(access.ADMIN_DOCUMENT))
+    origins.setdefault(id(src), access.Origin("managed", via, access.ADMIN_ARN))
+    return src
+
+
+class Analysis:
+    def __init__(self, account: access.Account):
+        self.account = account
+        self.group_arns = {g["GroupName"]: g.get("Arn", "") for g in account.groups.values()}
+        self._admin = {}
+        self._edges = {}
+        self._self = {}
+        self._trusted_services = {}
+
+    def can(self, p: access.Principal, action: str, resource: str, extra: dict | None = None):
+        """(possible, conditional keys) for p doing action on resource."""
+        a = access.decide(self.account, p, action, resource, extra)
+        return a.possible, a.conditional_keys
+
+    def may_use(self, p: access.Principal, action: str) -> bool:
+        """Cheap filter: some identity Allow names the action at all."""
+        low = action.lower()
+        return any(st.effect == "Allow" for src in p.policies.identity for st in src.policy.for_action(low))
+
+    def admin(self, p) -> bool:
+        if p.arn not in self._admin:
+            self._admin[p.arn] = is_admin(p)
+        return self._admin[p.arn]
+
+    def _step(self, p, kind, action, resource, target, extra=None, note="") -> Step | None:
+        if not self.may_use(p, action):
+            return None
+        ok, cond = self.can(p, action, resource, extra)
+        return Step(kind, p.arn, action, resource, target, cond, note) if ok else None
+
+    # Self steps: (step, witness) pairs where p's policies afterwards allow more.
+    def self_steps(self, p: access.Principal) -> list:
+        if p.arn in self._self:
+            return self._self[p.arn]
+        out = []
+        ps, origins = p.policies, self.account.origins
+        admin_added = PolicySet((*ps.identity, _admin_source(origins, p.label)), ps.boundary)
+        own = "User" if p.kind == "user" else "Role"
+
+        def consider(step, after):
+            if step is not None:
+                w = gain(p, after, p.context)
+                if w is not None:
+                    out.append((step, w))
+
+        consider(self._step(p, "privesc-self-policy", f"iam:Put{own}Policy", p.arn, p.arn), admin_added)
+        consider(self._step(p, "privesc-self-policy", f"iam:Attach{own}Policy", p.arn, p.arn,
+                            {"iam:policyarn": access.ADMIN_ARN}, "AdministratorAccess"), admin_added)
+        for g in p.groups:
+            garn = self.group_arns.get(g)
+            if garn:
+                consider(self._step(p, "privesc-group-policy", "iam:PutGroupPolicy", garn, p.arn), admin_added)
+                consider(self._step(p, "privesc-group-policy", "iam:AttachGroupPolicy", garn, p.arn,
+                                    {"iam:policyarn": access.ADMIN_ARN}, "AdministratorAccess"), admin_added)
+        for arn in self._attached(p):
+            if arn.startswith("arn:aws:iam::aws:"):
+                continue
+            consider(self._step(p, "privesc-policy-version", "iam:CreatePolicyVersion", arn, p.arn,
+                                note="--set-as-default"), admin_added)
+            for version, after in self._other_versions(p, arn):
+                consider(self._step(p, "privesc-default-version", "iam:SetDefaultPolicyVersion", arn, p.arn,
+                                    note=version), after)
+        if p.kind == "user":
+            for g in self.account.groups:
+                if g not in p.groups and self.group_arns.get(g):
+                    after = PolicySet((*ps.identity, *self.account.group_sources(g)), ps.boundary)
+                    consider(self._step(p, "privesc-add-to-group", "iam:AddUserToGroup", self.group_arns[g],
+                                        p.arn, note=f"adds itself to {g}"), after)
+        if ps.boundary is not None:
+            unbounded = PolicySet(ps.identity, None)
+            consider(self._step(p, "privesc-boundary", f"iam:Delete{own}PermissionsBoundary", p.arn, p.arn),
+                     unbounded)
+            consider(self._step(p, "privesc-boundary", f"iam:Put{own}PermissionsBoundary", p.arn, p.arn,
+                                {"iam:permissionsboundary": access.ADMIN_ARN}, "AdministratorAccess"), unbounded)
+        self._self[p.arn] = out
+        return out
+
+    def _attached(self, p: access.Principal) -> list[str]:
+        arns = list(p.attached)
+        for g in p.groups:
+            arns += [a["PolicyArn"] for a in self.account.groups.get(g, {}).get("AttachedManagedPolicies", [])]
+        return list(dict.fromkeys(arns))
+
+    def _other_versions(self, p, arn):
+        policy = self.account.policies.get(arn) or {}
+        for v in policy.get("PolicyVersionList", []):
+            if v.get("IsDefaultVersion"):
+                continue
+            swapped = []
+            for src in p.policies.identity:
+                origin = self.account.origins.get(id(src))
+                if origin is not None and origin.arn == arn:
+                    src = PolicySource(src.id, src.type, compile_policy(access._text(v["Document"])))
+                swapped.append(src)
+            yield v.get("VersionId", "?"), PolicySet(tuple(swapped), p.policies.boundary)
+
+    # Takeover steps: (step, other principal) pairs.
+    def edges(self, p: access.Principal) -> list:
+        if p.arn in self._edges:
+            return self._edges[p.arn]
+        out = []
+        for q in self.account.principals:
+            if q is p:
+                continue
+            if q.kind == "user":
+                for kind, action, note in (("privesc-access-key", "iam:CreateAccessKey", ""),
+                                           ("privesc-login-profile", "iam:CreateLoginProfile", ""),
+                                           ("privesc-login-profile", "iam:UpdateLoginProfile", "")):
+                    step = self._step(p, kind, action, q.arn, q.arn, note=note)
+                    if step is not None:
+                        out.append((step, q))
+                        if kind == "privesc-login-profile":
+                            break
+                continue
+            if self._trust_may_name(q, p):
+                a = access.decide(self.account, p, "sts:AssumeRole", q.arn)
+                if a.possible:
+                    out.append((Step("assume-role", p.arn, "sts:AssumeRole", q.arn, q.arn,
+                                     a.conditional_keys), q))
+                    continue
+            step = self._step(p, "privesc-trust-policy", "iam:UpdateAssumeRolePolicy", q.arn, q.arn)
+            if step is not None and self._assumable_after_rewrite(p, q):
+                out.append((step, q))
+                continue
+            step = self._pass_role(p, q)
+            if step is not None:
+                out.append((step, q))
+        self._edges[p.arn] = out
+        return out
+
+    def _trust_may_name(self, role, p) -> bool:
+        """Cheap filter: the trust policy's text could name p (its ARN, its account, a
+        wildcard, unique ids, NotPrincipal); the engine decides the rest."""
+        if role.trust is None:
+            return False
+        text = role.trust.policy.text
+        return any(s in text for s in ('"*"', f":{p.account}:root", f'"{p.account}"', p.arn,
+                                       "NotPrincipal", '"AROA', '"AIDA'))
+
+    def _assumable_after_rewrite(self, p, role) -> bool:
+        doc = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": p.arn}, "Action": "sts:AssumeRole"}]}
+        trust = PolicySource("trust policy", "resource", compile_policy(json.dumps(doc)))
+        ctx = {**p.context, **self.account.resource_context(role.arn)}
+        d = evaluate(Request("sts:AssumeRole", role.arn, ctx), p.policies, resource_policy=trust,
+                     caller=p.caller(), resource_must_allow=True)
+        return d.allowed
+
+    def trusted_services(self, role) -> list[str]:
+        if role.arn not in self._trusted_services:
+            found = []
+            if role.trust is not None:
+                for service in PASS_ROLE_SERVICES:
+                    d = evaluate(Request("sts:AssumeRole", role.arn, {}), PolicySet(()),
+                                 resource_policy=role.trust, caller=Caller(service, "", service=service),
+                                 resource_must_allow=True)
+                    if d.allowed:
+                        found.append(service)
+            self._trusted_services[role.arn] = found
+        return self._trusted_services[role.arn]
+
+    def _pass_role(self, p, role) -> Step | None:
+        if not self.may_use(p, "iam:PassRole"):
+            return None
+        for service in self.trusted_services(role):
+            ok, cond = self.can(p, "iam:PassRole", role.arn, {"iam:passedtoservice": service})
+            if not ok:
+                continue
+            conds = list(cond)
+            for action in PASS_ROLE_SERVICES[service]:
+                ok, c = self.can(p, action, "*")
+                if not ok:
+                    break
+                conds += c
+            else:
+                return Step("privesc-pass-role", p.arn, "iam:PassRole", role.arn, role.arn,
+                            tuple(dict.fromkeys(conds)), f"to {service} with {' + '.join(PASS_ROLE_SERVICES[service])}")
+        return None
+
+    # -- findings ---------------------------------------------------------------------------
+    def findings_of(self, p: access.Principal) -> list[Finding]:
+        if self.admin(p):
+            return []
+        found: dict = {}
+        seen = {p.arn}
+        queue = deque([(p, ())])
+        while queue:
+            q, path = queue.popleft()
+            for step, w in self.self_steps(q):
+                self._add(found, p, (*path, step), w)
+            if len(path) >= MAX_DEPTH:
+                continue
+            for step, r in self.edges(q):
+                if step.kind != "assume-role":
+                    w = gain(p, r.policies, r.context)
+                    if w is not None:
+                        self._add(found, p, (*path, step), w)
+                elif r.arn not in seen:
+                    # Only assuming roles leads further: a takeover is a finding of its own,
+                    # and what the taken-over principal can do next is its own finding.
+                    seen.add(r.arn)
+                    queue.append((r, (*path, step)))
+        return list(found.values())
+
+    def _add(self, found: dict, p, path: tuple, witness) -> None:
+        last = path[-1]
+        key = (last.kind, last.principal, last.action, last.resource)
+        if key in found:
+            return
+        cond = tuple(dict.fromkeys(k for s in path for k in s.conditional_on))
+        severity = "medium" if cond else CHECKS[last.kind][0]
+        shown = tuple(w.replace(_FILL, "*") for w in witness)
+        detail = " → ".join(s.text() for s in path) + f"; then allowed {shown[0]} on {shown[1]}"
+        steps = [s.as_dict() for s in path]
+        found[key] = Finding(p.label, p.arn, last.kind, severity, detail,
+                             path=tuple(steps), conditional_on=cond)
+
+
+def find(account: access.Account) -> list[Finding]:
+    """Every escalation finding of every user and role, by principal then check."""
+    analysis = Analysis(account)
+    out = []
+    for p in account.principals:
+        out += analysis.findings_of(p)
+    return sorted(out, key=lambda f: (f.user, f.check, f.detail))

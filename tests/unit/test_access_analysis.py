@@ -49,6 +49,8 @@ def test_who_can_respects_resources_denies_and_boundaries():
     acct = access.Account(doc)
     bounded = access.decide(acct, acct.find("bounded"), "s3:GetObject", "arn:aws:s3:::bucket/key")
     assert bounded.decision.decision == "implicitDeny" and bounded.decision.denied_by == "boundary"
+    cut = access.answer_dict(acct, bounded)["allowed_without_boundary"]
+    assert [(s["kind"], s["policy_arn"]) for s in cut] == [("managed", ADMIN["Arn"])]
     denied = access.decide(acct, acct.find("denied"), "s3:GetObject", "*")
     assert denied.status == "explicitDeny"
 
@@ -64,6 +66,12 @@ def test_absent_context_makes_a_decision_conditional_with_its_keys():
             "StringEquals": {"aws:PrincipalTag/team": "ops"}}))])])
     found = who(doc, "iam:DeleteUser", arn("user", "x"))
     assert found["mfa"].status == "conditional" and found["mfa"].conditional_keys == ("aws:MultiFactorAuthPresent",)
+    acct = access.Account(doc)
+    hanging = access.answer_dict(acct, access.decide(acct, acct.find("mfa"), "iam:DeleteUser"))["conditional_statements"]
+    assert [(s["policy"], s["effect"], s["absent_keys"]) for s in hanging] == [
+        ("mfa-0", "Allow", ["aws:MultiFactorAuthPresent"])]
+    with_mfa = access.decide(acct, acct.find("mfa"), "iam:DeleteUser", context={"aws:multifactorauthpresent": "true"})
+    assert with_mfa.status == "allowed"
     # another Allow applies whatever the context: not conditional
     assert found["both"].status == "allowed"
     # a Deny that applies only while the key is absent

@@ -216,8 +216,14 @@ class Answer:
     action: str
     resource: str
     decision: Decision
-    conditional_keys: tuple[str, ...]   # keys whose absence the answer hangs on; () if none
+    hanging: tuple                      # (source, statement, absent keys) the answer hangs on
     via_trust: bool = False
+    request: Request | None = None
+
+    @property
+    def conditional_keys(self) -> tuple[str, ...]:
+        """The absent keys the answer hangs on; () if none."""
+        return _keys(self.hanging)
 
     @property
     def status(self) -> str:
@@ -263,8 +269,9 @@ def _keys(items) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def conditional_keys(policies: PolicySet, d: Decision, req: Request, trust: PolicySource | None = None) -> tuple:
-    """The absent keys the decision hangs on (see the module docstring); () when none."""
+def hanging_statements(policies: PolicySet, d: Decision, req: Request, trust: PolicySource | None = None) -> tuple:
+    """(source, statement, absent keys) of the statements the decision hangs on (see the
+    module docstring); () when context cannot change it."""
     if not d.missing:
         return ()
     shaky = _context_statements(policies, (trust,) if trust else (), req)
@@ -276,21 +283,19 @@ def conditional_keys(policies: PolicySet, d: Decision, req: Request, trust: Poli
         shaky_denies = {id(st) for _, st, _ in shaky if st.effect == "Deny"}
         if any(id(st) not in shaky_denies for _, st in d.matched):
             return ()
-        return _keys(s for s in shaky if s[1].effect == "Deny")
+        return tuple(s for s in shaky if s[1].effect == "Deny")
     if d.decision == ALLOWED:
-        denies = [s for s in shaky if s[1].effect == "Deny"]
         shaky_ids = {id(st) for _, st, _ in shaky}
-        solid_identity = any(id(st) not in shaky_ids for src, st in d.matched if src is not trust)
-        hang = list(denies)
-        if not solid_identity:
+        hang = [s for s in shaky if s[1].effect == "Deny"]
+        if not any(id(st) not in shaky_ids for src, st in d.matched if src is not trust):
             hang += [s for s in shaky if s[1].effect == "Allow" and s[0] is not boundary]
         if boundary is not None:
             b_allows = [s for s in shaky if s[0] is boundary and s[1].effect == "Allow"]
             if b_allows and not _boundary_solid(boundary, req, shaky_ids):
                 hang += b_allows
-        return _keys(hang)
+        return tuple(hang)
     # implicitDeny: an Allow that looked up an absent key might have applied.
-    return _keys(s for s in shaky if s[1].effect == "Allow")
+    return tuple(s for s in shaky if s[1].effect == "Allow")
 
 
 def _boundary_solid(boundary: PolicySource, req: Request, shaky_ids: set) -> bool:
@@ -316,7 +321,7 @@ def decide(account: Account, who: Principal, action: str, resource: str = "*",
                      explain=explain)
     else:
         d = evaluate(req, who.policies, explain=explain)
-    return Answer(who, action, resource, d, conditional_keys(who.policies, d, req, trust), trust is not None)
+    return Answer(who, action, resource, d, hanging_statements(who.policies, d, req, trust), trust is not None, req)
 
 
 def who_can(account: Account, action: str, resource: str = "*", include_conditional: bool = True) -> list[Answer]:
@@ -347,19 +352,37 @@ def statement_text(src: PolicySource, st) -> dict | None:
         return None
 
 
+def cut_allows(a: Answer) -> tuple:
+    """The identity Allows a permissions boundary cut: what the engine allows on the
+    principal's identity policies alone, when the boundary denied."""
+    if a.decision.denied_by != "boundary" or a.request is None:
+        return ()
+    return evaluate(a.request, PolicySet(a.principal.policies.identity)).matched
+
+
 def answer_dict(account: Account, a: Answer, with_text: bool = False) -> dict:
     d = a.decision
-    matched = []
-    for src, st in d.matched:
-        ref = statement_ref(account, src, st)
-        if with_text:
-            ref["text"] = statement_text(src, st)
-        matched.append(ref)
+
+    def refs(pairs, keys=None):
+        out = []
+        for i, (src, st) in enumerate(pairs):
+            ref = statement_ref(account, src, st)
+            if keys is not None:
+                ref["absent_keys"] = list(keys[i])
+            if with_text:
+                ref["text"] = statement_text(src, st)
+            out.append(ref)
+        return out
+    matched = refs(d.matched)
     out = {"principal": a.principal.arn, "type": a.principal.kind, "name": a.principal.name,
            "action": a.action, "resource": a.resource, "decision": a.status,
            "engine_decision": d.decision, "statements": matched,
            "conditional_on": list(a.conditional_keys), "denied_by": d.denied_by,
-           "boundary_allowed": d.boundary_allowed}
+           "boundary_allowed": d.boundary_allowed,
+           "conditional_statements": refs([(src, st) for src, st, _ in a.hanging], [k for *_, k in a.hanging])}
+    cut = cut_allows(a)
+    if cut:
+        out["allowed_without_boundary"] = refs(cut)
     if a.via_trust:
         out["trust_policy"] = True
     return out

@@ -17,7 +17,7 @@ from .authz import decode_documents, fetch_with_progress
 from .common import CliError, common_options, iam_client, output_format, warn
 from .output import console, emit_structured
 
-WHO_CAN_COLUMNS = ["principal", "type", "decision", "conditional_on", "statements"]
+WHO_CAN_COLUMNS = ["principal", "type", "decision", "conditional_on", "statements", "conditional_statements"]
 STATUS_STYLE = {"allowed": "green", "conditional": "yellow", "explicitDeny": "bold red", "implicitDeny": "red"}
 
 
@@ -69,6 +69,7 @@ def who_can(action, resource, definite, details_path):
     rows = [access.answer_dict(account, a) for a in answers]
     fmt = output_format()
     csv_rows = [{**r, "statements": "; ".join(access.statement_label(s) for s in r["statements"]),
+                 "conditional_statements": "; ".join(access.statement_label(s) for s in r["conditional_statements"]),
                  "conditional_on": " ".join(r["conditional_on"])} for r in rows]
     if emit_structured(fmt, rows, WHO_CAN_COLUMNS, csv_rows):
         return
@@ -81,10 +82,11 @@ def who_can(action, resource, definite, details_path):
     for c in ("principal", "decision", "through", "depends on"):
         table.add_column(c, overflow="fold")
     for r in rows:
-        through = "\n".join(escape(access.statement_label(s)) for s in r["statements"]) or "-"
-        if r["decision"] == "conditional" and not r["statements"]:
-            through = "[dim]an Allow whose condition needs the keys at right[/dim]"
-        table.add_row(escape(f"{r['type']} {r['name']}"), _style(r["decision"]), through,
+        through = "\n".join(escape(access.statement_label(s)) for s in r["statements"])
+        if r["decision"] == "conditional":
+            through = "\n".join(filter(None, [through, *(f"[yellow]if[/] {escape(access.statement_label(s))}"
+                                                     for s in r["conditional_statements"])]))
+        table.add_row(escape(f"{r['type']} {r['name']}"), _style(r["decision"]), through or "-",
                       escape(", ".join(r["conditional_on"])) or "-")
     out.print(table)
 
@@ -144,14 +146,22 @@ def render_explanation(data: dict) -> None:
         out.print(f"permissions boundary {escape(data['permissions_boundary'])} {verdict} it")
     if data.get("trust_policy"):
         out.print("judged with the role's trust policy as its resource policy")
-    if not data["statements"]:
-        out.print("No statement allows or denies it." if data["engine_decision"] == "implicitDeny"
-                  else "")
-        return
-    table = Table(title="statements", title_justify="left")
+    shown = False
+    for title, key in (("deciding statements", "statements"),
+                       ("statements that depend on absent context keys", "conditional_statements"),
+                       ("identity statements that allow it, cut by the boundary", "allowed_without_boundary")):
+        if data.get(key):
+            out.print(statements_table(title, data[key]))
+            shown = True
+    if not shown:
+        out.print("No statement allows or denies it.")
+
+
+def statements_table(title: str, statements: list) -> Table:
+    table = Table(title=title, title_justify="left")
     for c in ("effect", "policy", "statement"):
         table.add_column(c, overflow="fold")
-    for s in data["statements"]:
+    for s in statements:
         table.add_row(s["effect"], escape(access.statement_label(s)),
                       escape(json.dumps(s.get("text"), separators=(",", ":"))))
-    out.print(table)
+    return table

@@ -1,6 +1,9 @@
 """who-can / explain / privilege escalation over crafted authorization-details documents
 whose answers are known (cli/account/access.py, escalation.py)."""
 
+import json
+from urllib.parse import quote
+
 import pytest
 from authz_docs import allow, arn, deny, details, group, managed, pol, role, trusting, user
 
@@ -216,3 +219,15 @@ def test_no_findings_for_a_least_privilege_account():
     doc = details(users=[user("reader", inline=[pol(allow(["iam:Get*", "iam:List*"]))])],
                   roles=[role("app", trusting(Service="ec2.amazonaws.com"), inline=[pol(allow("s3:GetObject"))])])
     assert findings(doc) == set()
+
+
+def test_documents_as_text_url_encoded_or_unreadable():
+    text = json.dumps(pol(allow("s3:GetObject")), indent=2)
+    doc = details(users=[user("raw", inline=[text]), user("encoded", inline=[quote(text)]),
+                         user("broken", inline=["{not json"])])
+    acct = access.Account(doc)
+    assert {a.principal.name for a in access.who_can(acct, "s3:GetObject")} == {"raw", "encoded"}
+    assert any("broken" in w for w in acct.warnings)
+    # text kept as written: positions in explain are the author's
+    (src, st), = access.decide(acct, acct.find("raw"), "s3:GetObject").decision.matched
+    assert st.start[0] == 4

@@ -1,7 +1,8 @@
 """Who may do what, offline: the account's users and roles evaluated by iamd's own engine.
 
-Input is the merged GetAccountAuthorizationDetails output (from iamd or AWS, documents
-decoded into JSON data, as `authz.fetch_details` + `decode_documents` give it). Every
+Input is the merged GetAccountAuthorizationDetails output (from iamd or AWS, as
+`authz.fetch_details` gives it or as saved by `authorization-details -o json`): policy
+documents as JSON data, JSON text or URL-encoded text. Every
 user gets a `PolicySet` of its inline and attached policies, its groups' inline and
 attached policies and its permissions boundary; every role its inline, attached and
 boundary policies: the same sets the server evaluates (store/principal_policies.py), and
@@ -20,6 +21,7 @@ Pure: no I/O and no clock.
 
 import json
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from ...policy.compiled import compile_policy
 from ...policy.evaluate import (ALLOWED, EXPLICIT_DENY, Caller, Decision, PolicySet,
@@ -67,13 +69,28 @@ class Principal:
         return Caller(session, self.account, role_arn=self.arn)
 
 
+EMPTY_DOCUMENT = '{"Version":"2012-10-17","Statement":[]}'
+
+
 def _text(doc) -> str:
-    return doc if isinstance(doc, str) else json.dumps(doc, separators=(",", ":"))
+    """A policy document as text for compile_policy: JSON data dumped; text kept as written
+    (URL-encoded text, as the raw API answers, decoded)."""
+    if not isinstance(doc, str):
+        return json.dumps(doc, separators=(",", ":"))
+    return doc if doc.lstrip().startswith("{") else unquote(doc)
 
 
-def _source(name: str, ptype: str, doc, origin: Origin, origins: dict) -> PolicySource:
-    src = PolicySource(name, ptype, compile_policy(_text(doc)))
-    origins[id(src)] = origin
+def _compiled(text: str, where: str, warnings: list):
+    try:
+        return compile_policy(text)
+    except ValueError as err:
+        warnings.append(f"the policy document of {where} cannot be read ({err}); it is taken as granting nothing")
+        return compile_policy(EMPTY_DOCUMENT)
+
+
+def _source(name: str, ptype: str, doc, origin: Origin, account: "Account") -> PolicySource:
+    src = PolicySource(name, ptype, _compiled(_text(doc), f"{origin.kind} {name} ({origin.via})", account.warnings))
+    account.origins[id(src)] = origin
     return src
 
 
@@ -92,6 +109,7 @@ class Account:
         self.policies = {p["Arn"]: p for p in details.get("Policies", [])}
         self.groups = {g["GroupName"]: g for g in details.get("GroupDetailList", [])}
         self._managed: dict = {}
+        self._managed_text: dict = {}
         self._group_sources: dict = {}
         self.principals: list[Principal] = []
         for u in details.get("UserDetailList", []):
@@ -127,13 +145,16 @@ class Account:
                 self._managed[key] = None
             else:
                 ptype = "aws-managed" if arn.startswith("arn:aws:iam::aws:") else "user-managed"
-                self._managed[key] = _source(attached["PolicyName"], ptype, doc,
-                                             Origin("managed", via, arn), self.origins)
+                # One text per policy: every holder's source shares the compiled policy.
+                if arn not in self._managed_text:
+                    self._managed_text[arn] = _text(doc)
+                self._managed[key] = _source(attached["PolicyName"], ptype, self._managed_text[arn],
+                                             Origin("managed", via, arn), self)
         return self._managed[key]
 
     def _own(self, entity: dict, kind: str, inline_key: str) -> list[PolicySource]:
         via = f"{kind} {entity[kind.capitalize() + 'Name']}"
-        sources = [_source(p["PolicyName"], kind, p["PolicyDocument"], Origin("inline", via), self.origins)
+        sources = [_source(p["PolicyName"], kind, p["PolicyDocument"], Origin("inline", via), self)
                    for p in entity.get(inline_key, [])]
         sources += [s for s in (self._managed_source(a, via) for a in entity.get("AttachedManagedPolicies", []))
                     if s is not None]
@@ -153,9 +174,9 @@ class Account:
         if doc is None:
             self.warnings.append(f"permissions boundary {arn} of {via} is not in the document; "
                                  "it is taken as allowing nothing")
-            doc = '{"Version":"2012-10-17","Statement":[]}'
+            doc = EMPTY_DOCUMENT
         return _source(arn.rsplit("/", 1)[-1], "user-managed" if ":aws:policy" not in arn else "aws-managed",
-                       doc, Origin("boundary", via, arn), self.origins), arn
+                       doc, Origin("boundary", via, arn), self), arn
 
     def _user(self, u: dict) -> Principal:
         groups = tuple(u.get("GroupList", []))
@@ -174,7 +195,7 @@ class Account:
         p = self._principal("role", r, identity, boundary, barn, context)
         trust = r.get("AssumeRolePolicyDocument")
         if trust is not None:
-            p.trust = _source("trust policy", "resource", trust, Origin("trust", f"role {p.name}"), self.origins)
+            p.trust = _source("trust policy", "resource", trust, Origin("trust", f"role {p.name}"), self)
         return p
 
     def _principal(self, kind, entity, identity, boundary, barn, context, groups=()) -> Principal:

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import access
-from .authz import decode_documents, fetch_with_progress
+from .authz import fetch_with_progress
 from .common import CliError, common_options, iam_client, output_format, warn
 from .output import console, emit_structured
 
@@ -24,7 +24,7 @@ STATUS_STYLE = {"allowed": "green", "conditional": "yellow", "explicitDeny": "bo
 def load_details(path: str | None) -> dict:
     """The authorization details: from a file (`-` for stdin) or fetched now."""
     if path is None:
-        return decode_documents(fetch_with_progress(iam_client(), []))
+        return fetch_with_progress(iam_client(), [])
     try:
         text = click.get_text_stream("stdin").read() if path == "-" else Path(path).read_text()
         details = json.loads(text)
@@ -33,7 +33,7 @@ def load_details(path: str | None) -> dict:
     if not isinstance(details, dict) or not any(k in details for k in ("UserDetailList", "RoleDetailList")):
         raise CliError("InvalidParameterValue",
                        f"--details {path} is not GetAccountAuthorizationDetails output.")
-    return decode_documents(details)
+    return details
 
 
 def load_account(path: str | None) -> access.Account:

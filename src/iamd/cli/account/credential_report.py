@@ -60,9 +60,9 @@ def escalation_findings(iam) -> list:
     """Privilege-escalation findings from the authorization details (escalation.py); a
     warning and none when the caller may not read them."""
     from . import access, escalation
-    from .authz import decode_documents, fetch_details
+    from .authz import fetch_details
     try:
-        details = decode_documents(fetch_details(iam, []))
+        details = fetch_details(iam, [])
     except ClientError as exc:
         warn(f"cannot read the authorization details ({exc.response.get('Error', {}).get('Code')}); "
              "no privilege-escalation findings")

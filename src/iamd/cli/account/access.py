@@ -57,6 +57,7 @@ class Principal:
     trust: PolicySource | None = None
     has_login_profile: bool = False
     origins: dict = field(default_factory=dict)  # id(PolicySource) -> Origin
+    resource_context: dict | None = None         # its tags as aws:/iam:ResourceTag keys, once built
 
     @property
     def label(self) -> str:
@@ -219,13 +220,15 @@ class Account:
         target = self.by_arn.get(resource)
         if target is None:
             return {}
-        out = {}
-        for k, v in target.context.items():
-            if k.startswith("aws:principaltag/"):
-                key = k.split("/", 1)[1]
-                out[f"aws:resourcetag/{key}"] = v
-                out[f"iam:resourcetag/{key}"] = v
-        return out
+        if target.resource_context is None:
+            out = {}
+            for k, v in target.context.items():
+                if k.startswith("aws:principaltag/"):
+                    key = k.split("/", 1)[1]
+                    out[f"aws:resourcetag/{key}"] = v
+                    out[f"iam:resourcetag/{key}"] = v
+            target.resource_context = out
+        return target.resource_context
 
 
 # -- deciding ------------------------------------------------------------------------------

@@ -98,13 +98,27 @@ def _fill_resource(pattern: str, account: str) -> str | None:
     return ":".join(parts).replace("*", _FILL).replace("?", "Q")
 
 
+def _literal_resources(st, context: dict) -> list | None:
+    """The ARNs a statement's Resource names literally (policy variables filled from the
+    context), or None when it has a wildcard, a variable the context lacks or is a
+    NotResource: then only matching each ARN tells."""
+    patterns = st.resources
+    if st.not_resource or patterns.any or patterns.regex is not None:
+        return None
+    out = list(patterns.exact)
+    for d in patterns.dynamic:
+        text = None if d.wild else d.render(context, None)
+        if text is None:
+            return None
+        out.append(text)
+    return out
+
+
 def _as_list(v) -> list:
     return v if isinstance(v, list) else [v] if isinstance(v, str) else []
 
 
 _WITNESSES: dict = {}
-
-
 def _source_witnesses(src: PolicySource, account: str) -> list:
     key = (src.policy.text, account)
     hit = _WITNESSES.get(key)
@@ -184,6 +198,8 @@ class Analysis:
         self._edges = {}
         self._self = {}
         self._trusted_services = {}
+        self._trust_index = None
+        self._pools: dict = {}
 
     def can(self, p: access.Principal, action: str, resource: str, extra: dict | None = None):
         """(possible, conditional keys) for p doing action on resource."""
@@ -239,11 +255,11 @@ class Analysis:
                 consider(self._step(p, "privesc-default-version", "iam:SetDefaultPolicyVersion", arn, p.arn,
                                     note=version), after)
         if p.kind == "user":
-            for g in self.account.groups:
-                if g not in p.groups and self.group_arns.get(g):
-                    after = PolicySet((*ps.identity, *self.account.group_sources(g)), ps.boundary)
-                    consider(self._step(p, "privesc-add-to-group", "iam:AddUserToGroup", self.group_arns[g],
-                                        p.arn, note=f"adds itself to {g}"), after)
+            pool = {garn: g for g, garn in self.group_arns.items() if garn and g not in p.groups}
+            for g in self._named(p, ("iam:AddUserToGroup",), pool):
+                after = PolicySet((*ps.identity, *self.account.group_sources(g)), ps.boundary)
+                consider(self._step(p, "privesc-add-to-group", "iam:AddUserToGroup", self.group_arns[g],
+                                    p.arn, note=f"adds itself to {g}"), after)
         if ps.boundary is not None:
             unbounded = PolicySet(ps.identity, None)
             consider(self._step(p, "privesc-boundary", f"iam:Delete{own}PermissionsBoundary", p.arn, p.arn),
@@ -277,43 +293,82 @@ class Analysis:
         if p.arn in self._edges:
             return self._edges[p.arn]
         out = []
-        for q in self.account.principals:
-            if q is p:
-                continue
-            if q.kind == "user":
-                for kind, action, note in (("privesc-access-key", "iam:CreateAccessKey", ""),
-                                           ("privesc-login-profile", "iam:CreateLoginProfile", ""),
-                                           ("privesc-login-profile", "iam:UpdateLoginProfile", "")):
-                    step = self._step(p, kind, action, q.arn, q.arn, note=note)
+        for kind, actions in (("privesc-access-key", ("iam:CreateAccessKey",)),
+                              ("privesc-login-profile", ("iam:CreateLoginProfile", "iam:UpdateLoginProfile"))):
+            for q in self._candidates(p, actions, "user"):
+                for action in actions:
+                    step = self._step(p, kind, action, q.arn, q.arn)
                     if step is not None:
                         out.append((step, q))
-                        if kind == "privesc-login-profile":
-                            break
-                continue
-            if self._trust_may_name(q, p):
-                a = access.decide(self.account, p, "sts:AssumeRole", q.arn)
-                if a.possible:
-                    out.append((Step("assume-role", p.arn, "sts:AssumeRole", q.arn, q.arn,
-                                     a.conditional_keys), q))
-                    continue
-            step = self._step(p, "privesc-trust-policy", "iam:UpdateAssumeRolePolicy", q.arn, q.arn)
-            if step is not None and self._assumable_after_rewrite(p, q):
-                out.append((step, q))
-                continue
-            step = self._pass_role(p, q)
-            if step is not None:
-                out.append((step, q))
+                        break
+        assumable = set()
+        for q in self._trusting(p):
+            a = access.decide(self.account, p, "sts:AssumeRole", q.arn)
+            if a.possible:
+                assumable.add(q.arn)
+                out.append((Step("assume-role", p.arn, "sts:AssumeRole", q.arn, q.arn, a.conditional_keys), q))
+        for q in self._candidates(p, ("iam:UpdateAssumeRolePolicy",), "role"):
+            if q.arn not in assumable:
+                step = self._step(p, "privesc-trust-policy", "iam:UpdateAssumeRolePolicy", q.arn, q.arn)
+                if step is not None and self._assumable_after_rewrite(p, q):
+                    out.append((step, q))
+                    assumable.add(q.arn)
+        for q in self._candidates(p, ("iam:PassRole",), "role"):
+            if q.arn not in assumable:
+                step = self._pass_role(p, q)
+                if step is not None:
+                    out.append((step, q))
         self._edges[p.arn] = out
         return out
 
-    def _trust_may_name(self, role, p) -> bool:
-        """Cheap filter: the trust policy's text could name p (its ARN, its account, a
-        wildcard, unique ids, NotPrincipal); the engine decides the rest."""
-        if role.trust is None:
-            return False
-        text = role.trust.policy.text
-        return any(s in text for s in ('"*"', f":{p.account}:root", f'"{p.account}"', p.arn,
-                                       "NotPrincipal", '"AROA', '"AIDA'))
+    def _candidates(self, p: access.Principal, actions: tuple, kind: str) -> list:
+        """The users or roles (not p) that p's Allows for these actions could name."""
+        if kind not in self._pools:
+            self._pools[kind] = {q.arn: q for q in self.account.principals if q.kind == kind}
+        return [q for q in self._named(p, actions, self._pools[kind]) if q is not p]
+
+    def _named(self, p: access.Principal, actions: tuple, pool: dict) -> list:
+        """The values of `pool` (keyed by ARN) whose ARN the Resource of one of p's Allows
+        for these actions matches, or could match under some context (a policy variable
+        p's context lacks). Only a filter: the engine decides each candidate."""
+        statements = [st for action in actions for src in p.policies.identity
+                      for st in src.policy.for_action(action.lower()) if st.effect == "Allow"]
+        named: dict = {}
+        scan = []
+        for st in statements:
+            literal = _literal_resources(st, p.context)
+            if literal is None:
+                scan.append(st)
+            else:
+                named.update((arn, pool[arn]) for arn in literal if arn in pool)
+        if scan:
+            for arn, value in pool.items():
+                if arn in named:
+                    continue
+                for st in scan:
+                    missing: list = []
+                    if st.resource_matches(arn, p.context, missing) or missing:
+                        named[arn] = value
+                        break
+        return list(named.values())
+
+    def _trusting(self, p: access.Principal) -> list:
+        """Roles whose trust policy could name p (its ARN, its account, a wildcard, unique
+        ids, NotPrincipal): a cheap filter on the text; the engine decides the rest."""
+        if self._trust_index is None:
+            self._trust_index = ([], {})
+            for role in self.account.principals:
+                if role.kind != "role" or role.trust is None:
+                    continue
+                text = role.trust.policy.text
+                if any(s in text for s in ('"*"', ":root", f'"{role.account}"', "NotPrincipal", '"AROA', '"AIDA')):
+                    self._trust_index[0].append(role)
+                else:
+                    for q in self.account.principals:
+                        if q.arn in text:
+                            self._trust_index[1].setdefault(q.arn, []).append(role)
+        open_roles, by_name = self._trust_index
+        return [r for r in (*open_roles, *by_name.get(p.arn, ())) if r is not p]
 
     def _assumable_after_rewrite(self, p, role) -> bool:
         doc = {"Version": "2012-10-17", "Statement": [

@@ -141,6 +141,7 @@ def _source_witnesses(src: PolicySource, account: str) -> list:
     return hit
 
 
+_PRINCIPAL_ARN = re.compile(r"arn:[\w-]+:(?:iam|sts)::\d{12}:[^\"\s]+")
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -200,6 +201,7 @@ class Analysis:
         self._trusted_services = {}
         self._trust_index = None
         self._pools: dict = {}
+        self._static_matches: dict = {}
 
     def can(self, p: access.Principal, action: str, resource: str, extra: dict | None = None):
         """(possible, conditional keys) for p doing action on resource."""
@@ -255,8 +257,10 @@ class Analysis:
                 consider(self._step(p, "privesc-default-version", "iam:SetDefaultPolicyVersion", arn, p.arn,
                                     note=version), after)
         if p.kind == "user":
-            pool = {garn: g for g, garn in self.group_arns.items() if garn and g not in p.groups}
-            for g in self._named(p, ("iam:AddUserToGroup",), pool):
+            pool = self._pool("group")
+            for g in self._named(p, ("iam:AddUserToGroup",), pool, "group"):
+                if g in p.groups:
+                    continue
                 after = PolicySet((*ps.identity, *self.account.group_sources(g)), ps.boundary)
                 consider(self._step(p, "privesc-add-to-group", "iam:AddUserToGroup", self.group_arns[g],
                                     p.arn, note=f"adds itself to {g}"), after)
@@ -323,11 +327,16 @@ class Analysis:
 
     def _candidates(self, p: access.Principal, actions: tuple, kind: str) -> list:
         """The users or roles (not p) that p's Allows for these actions could name."""
-        if kind not in self._pools:
-            self._pools[kind] = {q.arn: q for q in self.account.principals if q.kind == kind}
-        return [q for q in self._named(p, actions, self._pools[kind]) if q is not p]
+        return [q for q in self._named(p, actions, self._pool(kind), kind) if q is not p]
 
-    def _named(self, p: access.Principal, actions: tuple, pool: dict) -> list:
+    def _pool(self, kind: str) -> dict:
+        """ARN -> user or role (Principal), or group ARN -> group name."""
+        if kind not in self._pools:
+            self._pools[kind] = ({garn: g for g, garn in self.group_arns.items() if garn} if kind == "group" else
+                                 {q.arn: q for q in self.account.principals if q.kind == kind})
+        return self._pools[kind]
+
+    def _named(self, p: access.Principal, actions: tuple, pool: dict, kind: str) -> list:
         """The values of `pool` (keyed by ARN) whose ARN the Resource of one of p's Allows
         for these actions matches, or could match under some context (a policy variable
         p's context lacks). Only a filter: the engine decides each candidate."""
@@ -341,15 +350,18 @@ class Analysis:
                 scan.append(st)
             else:
                 named.update((arn, pool[arn]) for arn in literal if arn in pool)
-        if scan:
+        for st in scan:
+            if not st.resources.dynamic:
+                # No variables: the same answer for every principal holding the statement.
+                key = (id(st), kind)
+                if key not in self._static_matches:
+                    self._static_matches[key] = [a for a in pool if st.resource_matches(a, {}, None)]
+                named.update((arn, pool[arn]) for arn in self._static_matches[key])
+                continue
             for arn, value in pool.items():
-                if arn in named:
-                    continue
-                for st in scan:
-                    missing: list = []
-                    if st.resource_matches(arn, p.context, missing) or missing:
-                        named[arn] = value
-                        break
+                missing: list = []
+                if arn not in named and (st.resource_matches(arn, p.context, missing) or missing):
+                    named[arn] = value
         return list(named.values())
 
     def _trusting(self, p: access.Principal) -> list:
@@ -364,9 +376,8 @@ class Analysis:
                 if any(s in text for s in ('"*"', ":root", f'"{role.account}"', "NotPrincipal", '"AROA', '"AIDA')):
                     self._trust_index[0].append(role)
                 else:
-                    for q in self.account.principals:
-                        if q.arn in text:
-                            self._trust_index[1].setdefault(q.arn, []).append(role)
+                    for named in dict.fromkeys(_PRINCIPAL_ARN.findall(text)):
+                        self._trust_index[1].setdefault(named, []).append(role)
         open_roles, by_name = self._trust_index
         return [r for r in (*open_roles, *by_name.get(p.arn, ())) if r is not p]
 

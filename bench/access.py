@@ -5,11 +5,14 @@ attached managed policies out of 200, two groups out of 100, some with condition
 policy variables; each role: an inline and an attached policy and a trust policy), writes
 it where `iamd account who-can --details FILE` reads it, and times the command as a user
 runs it (process start, JSON parse, policy sets, one decision per principal).
-Run: `.venv/bin/python -m bench.access [--principals N]`; prints seconds and answers.
+Also times the privilege-escalation analysis of the same document in-process (what
+`credential-report --findings` adds). Run: `.venv/bin/python -m bench.access
+[--principals N]`; prints wall and CPU seconds and the answers.
 """
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -52,14 +55,24 @@ def main() -> None:
         path.write_text(json.dumps(doc))
         size = path.stat().st_size
         iamd = str(Path(sys.executable).parent / "iamd")
-        for action, resource in (("s3:GetObject", "arn:aws:s3:::home/u5/k"), ("iam:CreateAccessKey", arn("user", "u1")),
-                                 ("ec2:DescribeInstances", "*")):
+        for action, target in (("s3:GetObject", "arn:aws:s3:::home/u5/k"), ("iam:CreateAccessKey", arn("user", "u1")),
+                               ("ec2:DescribeInstances", "*")):
+            cpu0 = _children_cpu()
             start = time.perf_counter()
-            out = subprocess.run([iamd, "account", "who-can", action, "--resource", resource, "--details", str(path),
+            out = subprocess.run([iamd, "account", "who-can", action, "--resource", target, "--details", str(path),
                                   "-o", "json"], capture_output=True, text=True, check=True).stdout
             took = time.perf_counter() - start
-            print(f"who-can {action} on {resource}: {len(json.loads(out))} of {args.principals} principals, "
-                  f"{took:.2f} s (document {size / 1e6:.1f} MB)")
+            print(f"who-can {action} on {target}: {len(json.loads(out))} of {args.principals} principals, "
+                  f"{took:.2f} s wall, {_children_cpu() - cpu0:.2f} s CPU (document {size / 1e6:.1f} MB)")
+    from iamd.cli.account import access, escalation
+    start = time.perf_counter()
+    found = escalation.find(access.Account(doc))
+    print(f"escalation findings: {len(found)} over {args.principals} principals, {time.perf_counter() - start:.2f} s")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

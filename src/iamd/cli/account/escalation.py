@@ -172,7 +172,11 @@ def _allowed(policies: PolicySet, context: dict, action: str, resource: str) -> 
 
 def gain(base: access.Principal, after: PolicySet, after_context: dict) -> tuple | None:
     """A request (action, resource) that `after` is allowed and `base` is not, or None."""
-    for action, resource in witnesses(after, base.account, after_context):
+    # What the step adds is the likeliest gain: its statements are tried first.
+    mine = {id(src) for src in base.policies.identity}
+    ordered = PolicySet((*(src for src in after.identity if id(src) not in mine),
+                         *(src for src in after.identity if id(src) in mine)), after.boundary)
+    for action, resource in witnesses(ordered, base.account, after_context):
         if _allowed(after, after_context, action, resource) and \
                 not _allowed(base.policies, base.context, action, resource):
             return action, resource
@@ -444,20 +448,34 @@ class Analysis:
                     # and what the taken-over principal can do next is its own finding.
                     seen.add(r.arn)
                     queue.append((r, (*path, step)))
-        return list(found.values())
+        return [self._finding(p, check, options) for check, options in found.items()]
 
     def _add(self, found: dict, p, path: tuple, witness) -> None:
+        options = found.setdefault(path[-1].kind, {})
         last = path[-1]
-        key = (last.kind, last.principal, last.action, last.resource)
-        if key in found:
-            return
+        key = (last.principal, last.action, last.resource)
+        if key not in options:
+            options[key] = (path, witness)
+
+    @staticmethod
+    def _finding(p, check: str, options: dict) -> Finding:
+        """One finding per principal and check: the surest, shortest path to the widest
+        gain, the other targets named alongside."""
+        def rank(option):
+            path, witness = option
+            conditional = any(s.conditional_on for s in path)
+            return conditional, witness[0] != _FILL and _FILL not in witness[0], len(path)
+        ranked = sorted(options.values(), key=rank)
+        path, witness = ranked[0]
         cond = tuple(dict.fromkeys(k for s in path for k in s.conditional_on))
-        severity = "medium" if cond else CHECKS[last.kind][0]
+        severity = "medium" if cond else CHECKS[check][0]
         shown = tuple(w.replace(_FILL, "*") for w in witness)
         detail = " → ".join(s.text() for s in path) + f"; then allowed {shown[0]} on {shown[1]}"
-        steps = [s.as_dict() for s in path]
-        found[key] = Finding(p.label, p.arn, last.kind, severity, detail,
-                             path=tuple(steps), conditional_on=cond)
+        also = tuple(dict.fromkeys(o[0][-1].resource for o in ranked[1:]))
+        if also:
+            detail += f" (also on {len(also)} other{'s' if len(also) > 1 else ''})"
+        return Finding(p.label, p.arn, check, severity, detail, path=tuple(s.as_dict() for s in path),
+                       conditional_on=cond, also=also)
 
 
 def find(account: access.Account) -> list[Finding]:

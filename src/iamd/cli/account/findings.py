@@ -37,10 +37,11 @@ class Finding:
     detail: str
     path: tuple = ()              # escalation findings: the steps, as dicts
     conditional_on: tuple = ()    # context keys the finding depends on
+    also: tuple = ()              # other resources the same step works on
 
     def as_dict(self) -> dict:
         d = asdict(self)
-        for k in ("path", "conditional_on"):
+        for k in ("path", "conditional_on", "also"):
             if not d[k]:
                 del d[k]
             else:

@@ -5,9 +5,13 @@ import json
 from urllib.parse import quote
 
 import pytest
+import yaml
 from authz_docs import allow, arn, deny, details, group, managed, pol, role, trusting, user
 
+from click.testing import CliRunner
+
 from iamd.cli.account import access, escalation
+from iamd.cli.main import cli
 
 ADMIN = managed("admin", pol(allow("*")))
 MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
@@ -231,3 +235,46 @@ def test_documents_as_text_url_encoded_or_unreadable():
     # text kept as written: positions in explain are the author's
     (src, st), = access.decide(acct, acct.find("raw"), "s3:GetObject").decision.matched
     assert st.start[0] == 4
+
+
+# -- the commands, offline (--details) --------------------------------------------------------
+
+def run_cli(*args):
+    return CliRunner().invoke(cli, ["account", *args])
+
+
+@pytest.fixture
+def saved(tmp_path):
+    path = tmp_path / "details.json"
+    path.write_text(json.dumps(details(
+        users=[user("mfa", inline=[pol(allow("iam:GetUser", Condition=MFA))]), user("boss", attached=[ADMIN["Arn"]])],
+        policies=[ADMIN])))
+    return str(path)
+
+
+def test_who_can_formats(saved):
+    result = run_cli("who-can", "iam:GetUser", "--details", saved, "-o", "csv")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "principal,type,decision,conditional_on,statements,conditional_statements"
+    assert lines[1].startswith(f"{arn('user', 'mfa')},user,conditional,aws:MultiFactorAuthPresent,,inline mfa-0")
+    assert lines[2] == f"{arn('user', 'boss')},user,allowed,,managed admin (user boss) #0,"
+    rows = yaml.safe_load(run_cli("who-can", "iam:GetUser", "--details", saved, "-o", "yaml").stdout)
+    assert [r["decision"] for r in rows] == ["conditional", "allowed"]
+    nobody = run_cli("who-can", "sqs:SendMessage", "--resource", "arn:aws:sqs:us-east-1:1:q", "--details", saved,
+                     "--definite")
+    assert "Nobody may perform sqs:SendMessage" not in nobody.stdout   # boss may
+    assert "boss" in nobody.stdout and "mfa" not in nobody.stdout
+
+
+def test_command_errors_are_one_line(saved, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+    for args, code in ((("who-can", "GetUser", "--details", saved), "InvalidParameterValue"),
+                       (("who-can", "iam:GetUser", "--details", str(bad)), "InvalidParameterValue"),
+                       (("explain", "ghost", "iam:GetUser", "--details", saved), "NoSuchEntity"),
+                       (("explain", "mfa", "iam:GetUser", "--context", "novalue", "--details", saved),
+                        "InvalidParameterValue")):
+        result = run_cli(*args)
+        assert result.exit_code == 1 and result.stderr.startswith(f"error: {code}: "), result.output
+        assert len(result.stderr.splitlines()) == 1

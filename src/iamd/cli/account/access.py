@@ -55,7 +55,6 @@ class Principal:
     boundary_arn: str | None = None
     attached: tuple[str, ...] = ()   # managed policy ARNs attached directly
     trust: PolicySource | None = None
-    has_login_profile: bool = False
     origins: dict = field(default_factory=dict)  # id(PolicySource) -> Origin
     resource_context: dict | None = None         # its tags as aws:/iam:ResourceTag keys, once built
 
@@ -122,7 +121,6 @@ class Account:
         for p in self.principals:
             self.by_name.setdefault(p.name, p)
             self.by_name.setdefault(p.label, p)
-        self.tags = {p.arn: p.context for p in self.principals}
 
     # -- building -------------------------------------------------------------------------
     def managed_document(self, arn: str, version: str | None = None):

@@ -189,10 +189,7 @@ def is_admin(p: access.Principal) -> bool:
 
 # -- steps -------------------------------------------------------------------------------------
 
-def _admin_source(origins: dict, via: str) -> PolicySource:
-    src = PolicySource("AdministratorAccess", "aws-managed", compile_policy(access.ADMIN_DOCUMENT))
-    origins.setdefault(id(src), access.Origin("managed", via, access.ADMIN_ARN))
-    return src
+_ADMIN = PolicySource("AdministratorAccess", "aws-managed", compile_policy(access.ADMIN_DOCUMENT))
 
 
 class Analysis:
@@ -233,8 +230,8 @@ class Analysis:
         if p.arn in self._self:
             return self._self[p.arn]
         out = []
-        ps, origins = p.policies, self.account.origins
-        admin_added = PolicySet((*ps.identity, _admin_source(origins, p.label)), ps.boundary)
+        ps = p.policies
+        admin_added = PolicySet((*ps.identity, _ADMIN), ps.boundary)
         own = "User" if p.kind == "user" else "Role"
 
         def consider(step, after):

@@ -7,7 +7,6 @@ from urllib.parse import quote
 import pytest
 import yaml
 from authz_docs import allow, arn, deny, details, group, managed, pol, role, trusting, user
-
 from click.testing import CliRunner
 
 from iamd.cli.account import access, escalation

@@ -42,9 +42,21 @@ def scenario() -> dict:
                  inline=[pol(allow("iam:CreatePolicyVersion", arn("policy", "team")))]),       # escalates
             user("truster", inline=[pol(allow("iam:UpdateAssumeRolePolicy", arn("role", "ec2admin")))]),  # escalates
             user("reader", inline=[pol(allow(["iam:Get*", "iam:List*"]))]),                     # none
+            # for who-can: s3:GetObject on arn:aws:s3:::b/k
+            user("tagged", tags=[("team", "ops")], inline=[pol(allow("s3:GetObject", Condition={
+                "StringEquals": {"aws:PrincipalTag/team": "ops"}}))]),                            # allowed
+            user("notaction", inline=[pol({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})]),  # allowed;
+            # may change the code of a function running as fnadmin, if there is one
+            user("ipbound", inline=[pol(allow("s3:GetObject", Condition={
+                "IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}))]),                             # conditional
+            user("otherteam", tags=[("team", "dev")], inline=[pol(allow("s3:GetObject", Condition={
+                "StringEquals": {"aws:PrincipalTag/team": "ops"}}))]),                            # denied
+            user("trusted"),                                                                      # assumes ops
         ],
         groups=[group("admins", attached=[ADMIN["Arn"]])],
-        roles=[role("ec2admin", trusting(Service="ec2.amazonaws.com"), attached=[ADMIN["Arn"]])],
+        roles=[role("ec2admin", trusting(Service="ec2.amazonaws.com"), attached=[ADMIN["Arn"]]),
+               role("ops", trusting(AWS=arn("user", "trusted")), inline=[pol(allow("s3:GetObject"))]),
+               role("fnadmin", trusting(Service="lambda.amazonaws.com"), attached=[ADMIN["Arn"]])],
         policies=[ADMIN, managed("readonly", pol(allow(["iam:Get*", "iam:List*"]))),
                   managed("team", pol(allow("s3:ListAllMyBuckets")))])
 
@@ -64,7 +76,7 @@ def with_aws_fields(doc: dict) -> dict:
     return doc
 
 
-def pmapper(doc: dict) -> set:
+def pmapper_graph(doc: dict):
     import collections
     import collections.abc
     for name in ("Mapping", "MutableMapping", "Sequence", "Iterable", "Callable"):  # PMapper 1.1.5: pre-3.10
@@ -72,7 +84,6 @@ def pmapper(doc: dict) -> set:
     from principalmapper.common import Graph
     from principalmapper.graphing import gathering
     from principalmapper.graphing.edge_identification import obtain_edges
-    from principalmapper.analysis.find_risks import can_privesc
 
     class Pages:
         def __init__(self, page):
@@ -97,8 +108,12 @@ def pmapper(doc: dict) -> set:
     parts = gathering.get_nodes_groups_and_policies(Client())
     gathering.update_admin_status(parts["nodes"])
     edges = obtain_edges(None, ["iam", "sts", "ec2", "lambda", "cloudformation"], parts["nodes"])
-    graph = Graph(parts["nodes"], edges, parts["policies"], parts["groups"],
-                  {"account_id": ACCT, "pmapper_version": "1.1.5"})
+    return Graph(parts["nodes"], edges, parts["policies"], parts["groups"],
+                 {"account_id": ACCT, "pmapper_version": "1.1.5"})
+
+
+def pmapper(graph) -> set:
+    from principalmapper.analysis.find_risks import can_privesc
     out = set()
     for node in graph.nodes:
         name = node.searchable_name().split("/", 1)[1]
@@ -107,6 +122,32 @@ def pmapper(doc: dict) -> set:
         elif can_privesc(graph, node)[0]:
             out.add((name, "escalates"))
     return out
+
+
+WHO_CAN = (("s3:GetObject", "arn:aws:s3:::b/k"), ("iam:PutUserPolicy", arn("user", "mfaonly")),
+           ("sts:AssumeRole", arn("role", "ops")))
+
+
+def pmapper_who_can(graph, action: str, resource: str) -> dict:
+    """name -> allowed | conditional (PMapper: allowed only with MFA); users and roles.
+    Trust policies are given as the resource policy for sts:AssumeRole, as PMapper's
+    query command does for a role."""
+    from principalmapper.querying.query_interface import local_check_authorization_handling_mfa
+    target = next((n for n in graph.nodes if n.arn == resource), None)
+    policy = target.trust_policy if target is not None and action.startswith("sts:") else None
+    out = {}
+    for node in graph.nodes:
+        ok, mfa = local_check_authorization_handling_mfa(node, action, resource, {}, resource_policy=policy,
+                                                         resource_owner=ACCT if policy else None)
+        if ok:
+            out[node.searchable_name().split("/", 1)[1]] = "conditional" if mfa else "allowed"
+    return out
+
+
+def iamd_who_can(path: Path, iamd: str, action: str, resource: str) -> dict:
+    out = subprocess.run([iamd, "account", "who-can", action, "--resource", resource, "--details", str(path),
+                          "-o", "json"], capture_output=True, text=True, check=True).stdout
+    return {r["name"]: r["decision"] for r in json.loads(out)}
 
 
 def cloudsplaining(doc: dict, tmp: Path) -> set:
@@ -137,7 +178,7 @@ def ours(doc: dict, tmp: Path, iamd: str) -> set:
     # credential-report --findings needs a live account; the same analysis is importable here.
     code = ("import json,sys; from iamd.cli.account import access, escalation;"
             "a=access.Account(json.load(open(sys.argv[1])));"
-            "print(json.dumps(sorted({f.user:('escalates' if not f.conditional_on else 'conditional')"
+            "print(json.dumps(sorted({f.user:('escalates' if f.severity == 'high' else 'medium '+f.check[8:])"
             " for f in escalation.find(a)}.items())))")
     python = str(Path(iamd).parent / "python")
     found = json.loads(subprocess.run([python, "-c", code, str(path)], capture_output=True, text=True,
@@ -150,21 +191,31 @@ def main() -> None:
     parser.add_argument("--iamd", default=str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "iamd"))
     args = parser.parse_args()
     doc = scenario()
+    who_can = {}
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         rows = {"iamd": ours(doc, tmp, args.iamd)}
-        for name, fn in (("pmapper", lambda: pmapper(with_aws_fields(json.loads(json.dumps(doc))))),
-                         ("cloudsplaining", lambda: cloudsplaining(with_aws_fields(json.loads(json.dumps(doc))),
-                                                                   tmp))):
-            try:
-                rows[name] = fn()
-            except Exception as exc:  # noqa: BLE001 - report the tool's failure, compare the rest
-                rows[name] = {("error", f"{type(exc).__name__}: {exc}")}
+        try:
+            graph = pmapper_graph(with_aws_fields(json.loads(json.dumps(doc))))
+            rows["pmapper"] = pmapper(graph)
+        except Exception as exc:  # noqa: BLE001 - report the tool's failure, compare the rest
+            graph, rows["pmapper"] = None, {("error", f"{type(exc).__name__}: {exc}")}
+        try:
+            rows["cloudsplaining"] = cloudsplaining(with_aws_fields(json.loads(json.dumps(doc))), tmp)
+        except Exception as exc:  # noqa: BLE001
+            rows["cloudsplaining"] = {("error", f"{type(exc).__name__}: {exc}")}
+        for action, resource in WHO_CAN:
+            who_can[(action, resource)] = (iamd_who_can(tmp / "details.json", args.iamd, action, resource),
+                                           pmapper_who_can(graph, action, resource) if graph else {})
     users = sorted({u["UserName"] for u in doc["UserDetailList"]})
-    print(f"{'user':<10} " + " ".join(f"{k:<14}" for k in rows))
+    print(f"{'user':<10} " + " ".join(f"{k:<22}" for k in rows))
     for u in users:
-        print(f"{u:<10} " + " ".join(f"{','.join(sorted(v for n, v in r if n == u)) or '-':<14}"
+        print(f"{u:<10} " + " ".join(f"{','.join(sorted(v for n, v in r if n == u)) or '-':<22}"
                                      for r in rows.values()))
+    for (action, resource), (mine, theirs) in who_can.items():
+        print(f"\nwho-can {action} on {resource}")
+        for name in sorted(set(mine) | set(theirs)):
+            print(f"  {name:<10} iamd {mine.get(name, '-'):<12} pmapper {theirs.get(name, '-')}")
     for k, r in rows.items():
         errors = [v for n, v in r if n == "error"]
         if errors:

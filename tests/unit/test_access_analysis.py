@@ -197,6 +197,17 @@ def test_pass_role_needs_a_role_trusting_the_service_and_the_launch_action():
     assert "ec2admin" in f.detail and "ec2.amazonaws.com" in f.detail
 
 
+def test_code_already_running_as_a_role():
+    doc = details(users=[user("coder", inline=[pol(allow(["lambda:UpdateFunctionCode", "lambda:InvokeFunction"]))]),
+                         user("updater", inline=[pol(allow("lambda:UpdateFunctionCode"))])],
+                  roles=[role("fnadmin", trusting(Service="lambda.amazonaws.com"), attached=[ADMIN["Arn"]]),
+                         role("fnweak", trusting(Service="lambda.amazonaws.com"))],
+                  policies=[ADMIN])
+    (f,) = escalation.find(access.Account(doc))
+    assert (f.user, f.check, f.severity) == ("coder", "privesc-existing-code", "medium")
+    assert f.path[-1]["becomes"] == arn("role", "fnadmin") and not f.also
+
+
 def test_trust_policy_rewrite_and_paths_through_assumed_roles():
     doc = details(users=[user("dev", inline=[pol(allow("sts:AssumeRole", arn("role", "deploy")))])],
                   roles=[role("deploy", trusting(AWS=arn("user", "dev")),

@@ -47,6 +47,8 @@ CHECKS = {
     "privesc-login-profile": ("high", "can set the console password of a more powerful user"),
     "privesc-trust-policy": ("high", "can rewrite the trust policy of a more powerful role and assume it"),
     "privesc-pass-role": ("high", "can pass a more powerful role to a service that runs its code"),
+    "privesc-existing-code": ("medium", "can change the code of a Lambda function or Glue endpoint that may run "
+                                        "as a more powerful role (the document does not list them)"),
 }
 
 # Service principal -> the actions that make the service run code as a role passed to it.
@@ -59,6 +61,14 @@ PASS_ROLE_SERVICES = {
     "sagemaker.amazonaws.com": ("sagemaker:CreateNotebookInstance",),
     "codebuild.amazonaws.com": ("codebuild:CreateProject", "codebuild:StartBuild"),
     "ecs-tasks.amazonaws.com": ("ecs:RunTask",),
+}
+
+
+# Service principal -> the actions that make code already deployed there run as the
+# caller wishes, with the role it already has (no iam:PassRole needed).
+EXISTING_CODE_SERVICES = {
+    "lambda.amazonaws.com": ("lambda:UpdateFunctionCode", "lambda:InvokeFunction"),
+    "glue.amazonaws.com": ("glue:UpdateDevEndpoint",),
 }
 
 
@@ -132,7 +142,9 @@ def _source_witnesses(src: PolicySource, account: str) -> list:
         for st in raw if isinstance(raw, list) else [raw]:
             if not isinstance(st, dict) or st.get("Effect") != "Allow":
                 continue
-            actions = [_fill_action(a) for a in _as_list(st.get("Action"))] or \
+            patterns = _as_list(st.get("Action"))
+            # "*" covers IAM too, which a principal allowed everything else most often lacks.
+            actions = [_fill_action(a) for a in patterns] + ([f"iam:{_FILL}"] if "*" in patterns else []) or \
                 ([f"{_FILL}:{_FILL}"] if "NotAction" in st else [])
             resources = [r for r in (_fill_resource(x, account) for x in _as_list(st.get("Resource"))) if r] or \
                 (["*"] if "NotResource" in st else [])
@@ -323,6 +335,13 @@ class Analysis:
                 step = self._pass_role(p, q)
                 if step is not None:
                     out.append((step, q))
+                    assumable.add(q.arn)
+        if any(self.may_use(p, actions[0]) for actions in EXISTING_CODE_SERVICES.values()):
+            for q in self.account.principals:
+                if q.kind == "role" and q is not p and q.arn not in assumable:
+                    step = self._existing_code(p, q)
+                    if step is not None:
+                        out.append((step, q))
         self._edges[p.arn] = out
         return out
 
@@ -422,6 +441,22 @@ class Analysis:
                             tuple(dict.fromkeys(conds)), f"to {service} with {' + '.join(PASS_ROLE_SERVICES[service])}")
         return None
 
+    def _existing_code(self, p, role) -> Step | None:
+        for service in self.trusted_services(role):
+            actions = EXISTING_CODE_SERVICES.get(service)
+            if not actions:
+                continue
+            conds: list = []
+            for action in actions:
+                ok, c = self.can(p, action, "*")
+                if not ok:
+                    break
+                conds += c
+            else:
+                return Step("privesc-existing-code", p.arn, actions[0], "*", role.arn, tuple(dict.fromkeys(conds)),
+                            f"code running as {role.label}, if a {service.split('.')[0]} resource uses it")
+        return None
+
     # -- findings ---------------------------------------------------------------------------
     def findings_of(self, p: access.Principal) -> list[Finding]:
         if self.admin(p):
@@ -450,7 +485,7 @@ class Analysis:
     def _add(self, found: dict, p, path: tuple, witness) -> None:
         options = found.setdefault(path[-1].kind, {})
         last = path[-1]
-        key = (last.principal, last.action, last.resource)
+        key = (last.principal, last.action, last.resource, last.target)
         if key not in options:
             options[key] = (path, witness)
 
@@ -468,7 +503,8 @@ class Analysis:
         severity = "medium" if cond else CHECKS[check][0]
         shown = tuple(w.replace(_FILL, "*") for w in witness)
         detail = " → ".join(s.text() for s in path) + f"; then allowed {shown[0]} on {shown[1]}"
-        also = tuple(dict.fromkeys(o[0][-1].resource for o in ranked[1:]))
+        also = tuple(dict.fromkeys(o[0][-1].resource if o[0][-1].resource != "*" else o[0][-1].target
+                                   for o in ranked[1:]))
         if also:
             detail += f" (also on {len(also)} other{'s' if len(also) > 1 else ''})"
         return Finding(p.label, p.arn, check, severity, detail, path=tuple(s.as_dict() for s in path),

@@ -196,6 +196,7 @@ def gain(base: access.Principal, after: PolicySet, after_context: dict) -> tuple
 
 
 def is_admin(p: access.Principal) -> bool:
+    """Allowed any action on `*`, IAM's included."""
     return all(_allowed(p.policies, p.context, a, "*") for a in (f"{_FILL}:{_FILL}", f"iam:{_FILL}"))
 
 
@@ -205,6 +206,9 @@ _ADMIN = PolicySource("AdministratorAccess", "aws-managed", compile_policy(acces
 
 
 class Analysis:
+    """One account's steps and findings, memoised per principal (self steps, edges,
+    administrator status, trusted services)."""
+
     def __init__(self, account: access.Account):
         self.account = account
         self.group_arns = {g["GroupName"]: g.get("Arn", "") for g in account.groups.values()}

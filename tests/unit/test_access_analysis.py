@@ -110,6 +110,16 @@ def test_assume_role_is_judged_with_the_trust_policy():
     assert plain.allowed and plain.via_trust
 
 
+def test_a_trust_naming_the_user_makes_identity_conditions_irrelevant():
+    doc = details(users=[user("named", inline=[pol(allow("sts:AssumeRole", Condition=MFA))]),
+                         user("account", inline=[pol(allow("sts:AssumeRole", Condition=MFA))])],
+                  roles=[role("target", pol({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": [
+                      arn("user", "named"), f"arn:aws:iam::{arn('user', 'x').split(':')[4]}:root"]}}))])
+    found = who(doc, "sts:AssumeRole", arn("role", "target"))
+    assert found["named"].status == "allowed"          # the trust alone lets it in
+    assert found["account"].status == "conditional"    # the account: its identity Allow needs MFA
+
+
 def test_explain_lists_deciding_statements_with_their_text():
     doc = details(users=[user("carol", groups=["g"], inline=[pol(deny("iam:DeleteRole", Sid="NoDelete"))])],
                   groups=[group("g", attached=[ADMIN["Arn"]])], policies=[ADMIN])

@@ -291,7 +291,8 @@ def _keys(items) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def hanging_statements(policies: PolicySet, d: Decision, req: Request, trust: PolicySource | None = None) -> tuple:
+def hanging_statements(policies: PolicySet, d: Decision, req: Request, trust: PolicySource | None = None,
+                       identity_needed: bool = True) -> tuple:
     """(source, statement, absent keys) of the statements the decision hangs on (see the
     module docstring); () when context cannot change it."""
     if not d.missing:
@@ -309,7 +310,7 @@ def hanging_statements(policies: PolicySet, d: Decision, req: Request, trust: Po
     if d.decision == ALLOWED:
         shaky_ids = {id(st) for _, st, _ in shaky}
         hang = [s for s in shaky if s[1].effect == "Deny"]
-        if not any(id(st) not in shaky_ids for src, st in d.matched if src is not trust):
+        if identity_needed and not any(id(st) not in shaky_ids for src, st in d.matched if src is not trust):
             hang += [s for s in shaky if s[1].effect == "Allow" and s[0] is not boundary]
         if boundary is not None:
             b_allows = [s for s in shaky if s[0] is boundary and s[1].effect == "Allow"]
@@ -337,13 +338,18 @@ def decide(account: Account, who: Principal, action: str, resource: str = "*",
     trust = None
     if action.lower().startswith("sts:assumerole") and target is not None and target.kind == "role":
         trust = target.trust
+    trust_alone = False
     if trust is not None:
-        d = evaluate(req, who.policies, resource_policy=trust, caller=who.caller(),
-                     same_account=_account_of(target.arn) == who.account, resource_must_allow=True,
-                     explain=explain)
+        kwargs = dict(resource_policy=trust, caller=who.caller(), same_account=_account_of(target.arn) == who.account,
+                      resource_must_allow=True)
+        d = evaluate(req, who.policies, explain=explain, **kwargs)
+        # A trust policy naming the principal itself allows without identity policies:
+        # then their conditions cannot change the answer.
+        trust_alone = d.allowed and evaluate(req, PolicySet((), who.policies.boundary), **kwargs).allowed
     else:
         d = evaluate(req, who.policies, explain=explain)
-    return Answer(who, action, resource, d, hanging_statements(who.policies, d, req, trust), trust is not None, req)
+    hanging = hanging_statements(who.policies, d, req, trust, identity_needed=not trust_alone)
+    return Answer(who, action, resource, d, hanging, trust is not None, req)
 
 
 def who_can(account: Account, action: str, resource: str = "*", include_conditional: bool = True) -> list[Answer]:

@@ -153,6 +153,8 @@ def test_credential_report_findings_json(stub):
     report_responses(stub, ("COMPLETE",))
     stub.add_client_error("get_account_password_policy", service_error_code="NoSuchEntity", http_status_code=404,
                           service_message=f"The Password Policy with domain name {ACCT} cannot be found.")
+    stub.add_client_error("get_account_authorization_details", service_error_code="AccessDenied",
+                          http_status_code=403, service_message="not allowed")
     result = run("credential-report", "--findings", "-o", "json", "--as-of", "2024-05-02")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == [{"user": "alice", "arn": f"arn:aws:iam::{ACCT}:user/alice",
@@ -164,7 +166,7 @@ def test_credential_report_findings_use_password_policy(stub):
     report_responses(stub, ("COMPLETE",))
     stub.add_response("get_account_password_policy", {"PasswordPolicy": {
         "MinimumPasswordLength": 8, "ExpirePasswords": True, "MaxPasswordAge": 30}})
-    result = run("credential-report", "--findings", "-o", "csv", "--as-of", "2024-05-02")
+    result = run("credential-report", "--findings", "-o", "csv", "--as-of", "2024-05-02", "--no-escalation")
     lines = result.stdout.splitlines()
     assert lines[0] == "severity,user,check,detail,arn"
     assert any(line.startswith("medium,alice,password-too-old,") for line in lines)
@@ -448,7 +450,8 @@ def test_shell_completion_lists_commands_and_choices():
         result = CliRunner().invoke(cli, [], prog_name="iamd", env=env)
         return [line.split(",", 1)[1] for line in result.output.splitlines()]
     assert set(complete("iamd account ")) == {"alias", "credential-report", "summary", "authorization-details",
-                                              "password-policy", "saml-providers", "simulate", "demo"}
+                                              "password-policy", "saml-providers", "simulate", "who-can", "explain",
+                                              "demo"}
     assert complete("iamd account authorization-details --filter Lo") == ["LocalManagedPolicy"]
     assert complete("iamd account summary -o y") == ["yaml"]
 

@@ -1,6 +1,6 @@
 """`iamd account`: the account-management client (alias, credential report, summary,
-authorization details, password policy, SAML providers, policy simulation, and the seed's
-guided tour).
+authorization details, password policy, SAML providers, policy simulation, who-can and explain,
+and the seed's guided tour).
 
 It talks to any IAM endpoint through boto3 alone, iamd or AWS. The user guide is
 docs/account-cli.md.
@@ -9,6 +9,7 @@ docs/account-cli.md.
 import click
 
 from .alias import alias
+from .analysis import explain, who_can
 from .authz import authorization_details
 from .common import AccountGroup, connection_options
 from .credential_report import credential_report
@@ -31,7 +32,7 @@ def account():
 
 
 for command in (alias, credential_report, summary, authorization_details, password_policy,
-                saml_providers, simulate, demo):
+                saml_providers, simulate, who_can, explain, demo):
     account.add_command(command)
 
 __all__ = ["account"]

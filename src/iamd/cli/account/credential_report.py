@@ -66,6 +66,23 @@ def fetch_with_spinner(iam, timeout: float) -> dict:
         return fetch_report(iam, timeout, show=lambda s: status.update(f"Credential report: {s or 'waiting'}…"))
 
 
+def escalation_findings(iam) -> list:
+    """Privilege-escalation findings from the authorization details (escalation.py); a
+    warning and none when the caller may not read them."""
+    from . import access, escalation
+    from .authz import fetch_details
+    try:
+        details = fetch_details(iam, [])
+    except ClientError as exc:
+        warn(f"cannot read the authorization details ({exc.response.get('Error', {}).get('Code')}); "
+             "no privilege-escalation findings")
+        return []
+    account = access.Account(details)
+    for w in account.warnings:
+        warn(w)
+    return escalation.find(account)
+
+
 def max_password_age(iam) -> int | None:
     """The policy's MaxPasswordAge, or None without a policy (or without leave to read it)."""
     try:
@@ -165,10 +182,12 @@ def parse_as_of(ctx, param, value: str | None) -> datetime:
               help="Days after which an unused password or key is a finding.")
 @click.option("--as-of", "now", metavar="DATE", callback=parse_as_of, help="Judge ages as of this ISO 8601 date (default: now).")
 @click.option("--columns", metavar="LIST", callback=parse_columns, help="Comma-separated report columns for the table, or 'all'.")
+@click.option("--escalation/--no-escalation", default=True, show_default=True,
+              help="With --findings: also analyse the authorization details for privilege escalation.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=300, show_default=True,
               help="Seconds to wait for the report to be generated.")
 @common_options(("table", "csv", "json", "yaml"))
-def credential_report(show_findings, max_key_age, max_unused, now, columns, timeout):
+def credential_report(show_findings, max_key_age, max_unused, now, columns, escalation, timeout):
     """Generate the credential report if needed and show it (or its findings)."""
     iam = iam_client()
     response = fetch_with_spinner(iam, timeout)
@@ -177,6 +196,8 @@ def credential_report(show_findings, max_key_age, max_unused, now, columns, time
     fmt = output_format()
     if show_findings:
         found = fnd.find(rows, now, max_key_age, max_unused, max_password_age(iam))
+        if escalation:
+            found += escalation_findings(iam)
         dicts = [f.as_dict() for f in found]
         if fmt == "json":
             emit_json(dicts)

@@ -35,9 +35,18 @@ class Finding:
     check: str
     severity: str
     detail: str
+    path: tuple = ()              # escalation findings: the steps, as dicts
+    conditional_on: tuple = ()    # context keys the finding depends on
+    also: tuple = ()              # other resources the same step works on
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        for k in ("path", "conditional_on", "also"):
+            if not d[k]:
+                del d[k]
+            else:
+                d[k] = list(d[k])
+        return d
 
 
 def parse_report(content: bytes | str) -> list[dict]:

@@ -8,7 +8,19 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test,bench]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed chromium
+
+# The HTML graph's tests drive Debian's Chromium through Playwright (whose own browser
+# download is not used): installed here when missing and apt-get can do it.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else \
+	    echo "make: $(CHROMIUM) is missing (the HTML graph tests need it): apt-get install chromium" >&2; \
+	  fi; \
+	fi
 
 serve: install
 	$(VENV)/bin/iamd serve $(ARGS)
@@ -16,4 +28,4 @@ serve: install
 test: install
 	$(PY) -m pytest
 
-.PHONY: install serve test
+.PHONY: install chromium serve test

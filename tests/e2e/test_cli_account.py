@@ -8,6 +8,9 @@ test_cli_account_dedicated.py.
 
 import json
 import re
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.etree import ElementTree
 
 import pytest
@@ -160,6 +163,66 @@ def test_unreachable_endpoint(server):
     url = f"http://127.0.0.1:{free_port()}"
     line = one_error_line(run_cli(server, "summary", "--endpoint-url", url), "EndpointConnectionError")
     assert url in line
+
+
+def usage_error_line(result) -> str:
+    """The one stderr line of a command refused as a usage mistake (exit 2, nothing sent)."""
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == "" and "Traceback" not in result.stderr and "InternalError" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: UsageError: "), result.stderr
+    return lines[0]
+
+
+def test_input_mistakes_are_usage_errors(server, tmp_path):
+    line = usage_error_line(run_cli(server, "summary", "--endpoint-url", "127.0.0.1:18777"))
+    assert "Invalid value for '--endpoint-url': '127.0.0.1:18777' must start with http:// or https://" in line
+    line = usage_error_line(run_cli(server, "summary", env={"AWS_ENDPOINT_URL": "127.0.0.1:18777"}))
+    assert "Invalid endpoint: 127.0.0.1:18777 (from AWS_ENDPOINT_URL or the config file)" in line
+    line = usage_error_line(run_cli(server, "credential-report", "--columns", "user,bogus"))
+    assert "Invalid value for '--columns': unknown report column(s): bogus." in line
+    line = usage_error_line(run_cli(server, "authorization-details", "--graph", str(tmp_path / "g.pdf")))
+    assert "Invalid value for '--graph': the file must end in .svg, .png or .html" in line
+    assert not (tmp_path / "g.pdf").exists()
+
+
+BODY_MARKER = "secret-page-body-7f3a"
+
+
+@contextmanager
+def foreign_server(status: int, content_type: str):
+    """An HTTP server that answers every request as a web server, not as AWS does."""
+    class Handler(BaseHTTPRequestHandler):
+        def answer(self):
+            body = f"<!DOCTYPE html><html><body><h1>{status}</h1><p>{BODY_MARKER}</p></body></html>".encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        do_GET = do_POST = answer
+
+        def log_message(self, *args):
+            pass
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize("status, content_type", [(404, "text/html"), (200, "text/html; charset=utf-8"),
+                                                  (500, "text/plain")])
+def test_an_endpoint_that_is_not_aws_gets_one_line(server, status, content_type):
+    with foreign_server(status, content_type) as url:
+        for command in (("summary",), ("credential-report",), ("authorization-details", "-o", "json")):
+            line = one_error_line(run_cli(server, *command, "--endpoint-url", url), "NotAnAWSEndpoint")
+            assert line == (f"error: NotAnAWSEndpoint: {url} did not answer as an AWS IAM endpoint does "
+                            f"(HTTP {status}, {content_type.split(';')[0]}); check --endpoint-url.")
+            assert BODY_MARKER not in line
 
 
 def test_access_denied(server, iam, name):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
-from helpers import enable_mfa, ok, one_error_line, quota_override
+from helpers import enable_mfa, ok, one_error_line, quota_override, saml_metadata
 from helpers import run_account_cli as run_cli
 
 ROOT = "<root_account>"
@@ -93,6 +93,7 @@ def test_findings_ahead_in_time_with_a_password_policy(acct):
     finally:
         iam.delete_account_password_policy()
     assert found - set(EXPECTED_NOW) == {
+        (ROOT, "access-key-too-old"), (ROOT, "credential-unused"),  # root's key is judged like any other
         ("onekey", "access-key-too-old"), ("onekey", "credential-unused"),
         ("twokeys", "access-key-too-old"),
         ("console", "credential-unused"), ("guarded", "credential-unused"),  # passwords never used
@@ -188,6 +189,73 @@ def test_demo_unattended_restores_the_account(acct):
 
 
 def test_demo_interactive_answers(acct):
-    out = ok(run_cli(acct, "demo", input="n\nn\n"))
+    out = ok(run_cli(acct, "demo", input="n\nn\nn\n"))
+    assert "Do you want to try setting the alias?" in out and "Setting your account alias" not in out
     assert "These are pretty long" in out and "user console" not in out
     assert "Want to see the password policy" in out and "Thanks for watching" in out
+
+
+def test_demo_asks_before_its_first_change(acct):
+    iam = acct.client("iam")
+    iam.create_account_alias(AccountAlias=f"before-{acct.port}")
+    try:
+        # No answer at all (stdin closed at the first question): the demo stops there, and
+        # the alias was never touched (a change followed by a restore would have recreated it).
+        created = iam.list_account_aliases()["AccountAliases"]
+        result = run_cli(acct, "demo", input="")
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert result.stdout.rstrip().endswith("Do you want to try setting the alias? (your current one is "
+                                               "restored afterwards) [y/N]:"), result.stdout
+        assert "Setting your account alias" not in result.stdout
+        assert iam.list_account_aliases()["AccountAliases"] == created == [f"before-{acct.port}"]
+        # With yes, the question comes before the first change.
+        out = ok(run_cli(acct, "demo", input="y\nn\nn\n"))
+        assert out.index("Do you want to try setting the alias?") < out.index("Setting your account alias")
+    finally:
+        iam.delete_account_alias(AccountAlias=f"before-{acct.port}")
+
+
+# Every command in every format, as a script sees it (stdout a pipe, not a terminal).
+PIPED_COMMANDS = [
+    ("alias", "set", "piped-alias"), ("alias",), ("alias", "show"),
+    ("credential-report",), ("credential-report", "--findings"), ("credential-report", "--columns", "all"),
+    ("summary",), ("authorization-details",),
+    ("password-policy", "set", "--min-length", "10"), ("password-policy",), ("password-policy", "show"),
+    ("saml-providers",), ("saml-providers", "list"), ("saml-providers", "show", "piped-idp"),
+]
+RULE_CHARS = set("─━═-=│ ")
+
+
+def assert_script_friendly(text: str, what) -> None:
+    """No line ends in blanks, and no rule (a line of rule characters only) is wider than
+    both 80 columns and the widest line of text it goes with."""
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
+        assert line == line.rstrip(), f"{what}: trailing blanks on line {number}: {line!r}"
+    widest_text = max((len(line) for line in lines if not set(line) <= RULE_CHARS), default=0)
+    for number, line in enumerate(lines, 1):
+        if line and set(line) <= RULE_CHARS:
+            assert len(line) <= max(80, widest_text), f"{what}: a {len(line)}-column rule on line {number}"
+
+
+def test_piped_output_has_no_long_rules_and_no_trailing_blanks(acct, tmp_path):
+    (tmp_path / "idp.xml").write_text(saml_metadata(valid_until="2031-01-01T00:00:00Z"))
+    try:
+        assert_script_friendly(ok(run_cli(acct, "saml-providers", "create", "piped-idp", "--metadata",
+                                          str(tmp_path / "idp.xml"), "--tag", "team=sec")), "saml create")
+        for command in PIPED_COMMANDS:
+            for fmt in ("table", "json", "yaml", "csv"):
+                out = ok(run_cli(acct, *command, "-o", fmt))
+                assert out.strip(), (command, fmt)
+                assert_script_friendly(out, (command, fmt))
+        for command in (("password-policy", "delete"), ("alias", "delete"), ("saml-providers", "delete", "piped-idp")):
+            assert_script_friendly(ok(run_cli(acct, *command)), command)
+        for answers in ("y\nn\nn\n", "y\ny\ny\ny\ny\n"):  # the demo, interactive and unattended
+            demo = ok(run_cli(acct, "demo", input=answers))
+            assert "Thanks for watching" in demo
+            assert_script_friendly(demo, ("demo", answers))
+        assert_script_friendly(ok(run_cli(acct, "demo", "--yes")), ("demo", "--yes"))
+    finally:
+        iam = acct.client("iam")
+        for alias in iam.list_account_aliases()["AccountAliases"]:
+            iam.delete_account_alias(AccountAlias=alias)

@@ -37,7 +37,7 @@ def stub(monkeypatch):
 
 
 def run(*args, input=None):
-    return CliRunner().invoke(cli, ["account", *args], input=input)
+    return CliRunner().invoke(cli, ["account", *args], input=input, prog_name="iamd")
 
 
 SUMMARY = {"Users": 4500, "UsersQuota": 5000, "Groups": 10, "GroupsQuota": 300, "Roles": 20, "RolesQuota": 1000,
@@ -195,10 +195,38 @@ def test_fetch_report_retries_when_report_vanishes_between_calls(stub):
     assert fetch_report(stub.client, 60, sleep=lambda s: None)["Content"] == b"user\n"
 
 
-def test_credential_report_unknown_column(stub):
-    report_responses(stub, ("COMPLETE",))
-    result = run("credential-report", "--columns", "user,nope")
-    assert result.exit_code == 1 and result.stderr.startswith("error: InvalidParameterValue: Unknown report column(s): nope.")
+def test_credential_report_unknown_column_is_a_usage_error(stub):
+    result = run("credential-report", "--columns", "user,nope")  # refused before any call (no stubbed answer)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: UsageError: Invalid value for '--columns': unknown report column(s): "
+                                    "nope. Columns: all, user, arn, ")
+    assert result.stderr.endswith(" (see 'iamd account credential-report -h')\n") and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("summary", "--endpoint-url", "127.0.0.1:18777"),
+     "Invalid value for '--endpoint-url': '127.0.0.1:18777' must start with http:// or https://"),
+    (("--endpoint-url", "ftp://127.0.0.1:18777", "alias"), "'ftp://127.0.0.1:18777' must start with http://"),
+    (("summary", "--endpoint-url", "http://"), "'http://' is not a valid URL"),
+    (("credential-report", "--as-of", "yesterday"), "Invalid value for '--as-of': must be an ISO 8601 date"),
+    (("saml-providers", "create", "corp", "--metadata", "x.xml", "--tag", "novalue"),
+     "Invalid value for '--tag': must look like KEY=VALUE, not 'novalue'."),
+    (("summary", "-o", "xml"), "Invalid value for '--output' / '-o': 'xml' is not one of"),
+    (("nosuchcommand",), "No such command 'nosuchcommand'."),
+])
+def test_input_mistakes_are_one_line_usage_errors(stub, args, fragment):
+    result = run(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: UsageError: ") and fragment in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_endpoint_from_the_environment_is_checked_too():
+    result = CliRunner().invoke(cli, ["account", "summary"], env={"AWS_ENDPOINT_URL": "127.0.0.1:18777",
+                                                                 "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+                                                                 "AWS_SECRET_ACCESS_KEY": "secret"})
+    assert result.exit_code == 2 and "InternalError" not in result.stderr
+    assert result.stderr.startswith("error: UsageError: Invalid endpoint: 127.0.0.1:18777 (from AWS_ENDPOINT_URL")
 
 
 POLICY = {"MinimumPasswordLength": 12, "RequireSymbols": True, "RequireNumbers": False,
@@ -384,8 +412,9 @@ def test_authorization_details_graph_file(stub, tmp_path):
 
 def test_authorization_details_bad_graph_suffix():
     result = run("authorization-details", "--graph", "out.pdf")
-    assert result.exit_code == 1
-    assert result.stderr == "error: InvalidParameterValue: --graph file must end in .svg, .png or .html, not 'out.pdf'.\n"
+    assert result.exit_code == 2
+    assert result.stderr == ("error: UsageError: Invalid value for '--graph': the file must end in .svg, .png or "
+                             ".html, not 'out.pdf'. (see 'iamd account authorization-details -h')\n")
 
 
 def test_demo_yes_runs_the_tour(stub):
@@ -426,9 +455,9 @@ def test_shell_completion_lists_commands_and_choices():
 
 def test_saml_create_unreadable_file_is_one_line(stub, tmp_path):
     result = run("saml-providers", "create", "corp", "--metadata", str(tmp_path / "missing.xml"))
-    assert result.exit_code == 1
-    assert result.stderr == (f"error: InvalidParameterValue: Cannot read metadata file {tmp_path / 'missing.xml'}: "
-                             "No such file or directory.\n")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: UsageError: Invalid value for '--metadata': cannot read {tmp_path / 'missing.xml'}: "
+                             "No such file or directory. (see 'iamd account saml-providers create -h')\n")
 
 
 def test_saml_create_from_stdin(stub):

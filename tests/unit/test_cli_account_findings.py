@@ -65,10 +65,29 @@ def test_root_keys_present_used_and_no_mfa():
     # An inactive root key that was used once is still a finding: it can be switched back on.
     assert ("root-access-key-used", "root access key 2 last used 2021-03-04 (ec2, eu-west-1)") in got
     assert ("root-no-mfa", "the root user has no MFA device") in got
-    assert all(f.severity == "high" for f in found)
+    assert all(f.severity == "high" for f in found if f.check.startswith("root-"))
     assert all(f.arn == f"arn:aws:iam::{ACCT}:root" for f in found)
-    # Root keys are judged by the root checks only, not also as an ordinary user's keys.
-    assert not {c for c, _ in got} & {"access-key-too-old", "two-active-keys"}
+    # ... and the active key is also judged like any other key (the inactive one is not).
+    assert ("access-key-too-old", "access key 1 is 1613 days old (limit 90)") in got
+    assert len(found) == 5
+
+
+def test_root_keys_are_judged_like_any_other_key():
+    root = line("<root_account>", pw=("not_supported", "no_information", "not_supported", "not_supported"),
+                mfa="true",
+                key1=("true", "2023-12-05T12:00:00+00:00", "2024-01-15T10:00:00+00:00", "us-east-1", "iam"),
+                key2=("true", "2024-05-30T00:00:00+00:00", "N/A", "N/A", "N/A"))
+    found = find(parse_report("\n".join([HEADER, root])), NOW)
+    got = {(f.check, f.detail) for f in found}
+    assert {c for c, _ in got if not c.startswith("root-")} == {
+        "access-key-too-old", "credential-unused", "access-key-never-used", "two-active-keys"}
+    assert ("access-key-too-old", "access key 1 is 179 days old (limit 90)") in got
+    assert ("credential-unused", "access key 1 last used 2024-01-15, 138 days ago (limit 90)") in got
+    assert ("access-key-never-used", "access key 2 has never been used") in got
+    assert all(f.user == "<root_account>" and f.arn == f"arn:aws:iam::{ACCT}:root" for f in found)
+    # the limits apply to root keys as to others
+    lenient = {f.check for f in find(parse_report("\n".join([HEADER, root])), NOW, max_key_age=180, max_unused=180)}
+    assert not lenient & {"access-key-too-old", "credential-unused"}
 
 
 def test_console_user_without_mfa():

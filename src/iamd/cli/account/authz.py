@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.tree import Tree
 
-from .common import CliError, common_options, iam_client, output_format
+from .common import common_options, iam_client, output_format
 from .output import console, emit_csv, emit_json, emit_yaml, status_console
 
 FILTERS = ("User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
@@ -137,19 +137,19 @@ def render_trees(details: dict, out) -> None:
         out.print(tree)
 
 
-def check_graph_path(path: str | None) -> None:
+def check_graph_path(ctx, param, path: str | None) -> str | None:
     if path and Path(path).suffix.lower() not in GRAPH_SUFFIXES:
-        raise CliError("InvalidParameterValue", f"--graph file must end in .svg, .png or .html, not '{path}'.")
+        raise click.BadParameter(f"the file must end in .svg, .png or .html, not '{path}'.", ctx=ctx, param=param)
+    return path
 
 
 @click.command("authorization-details")
 @click.option("--filter", "filters", multiple=True, type=click.Choice(FILTERS),
               help="Entity type to include (repeatable; default all).")
-@click.option("--graph", "graph_path", metavar="FILE", help="Draw the entities and their links to FILE (.svg, .png or .html).")
+@click.option("--graph", "graph_path", metavar="FILE", callback=check_graph_path, help="Draw the entities and their links to FILE (.svg, .png or .html).")
 @common_options(("table", "json", "yaml", "csv"))
 def authorization_details(filters, graph_path):
     """Fetch every entity with its policies: trees, JSON, an edge list or a graph."""
-    check_graph_path(graph_path)
     details = decode_documents(fetch_with_progress(iam_client(), list(dict.fromkeys(filters))))
     fmt = output_format()
     if graph_path:

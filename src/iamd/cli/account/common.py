@@ -4,11 +4,14 @@ The client only needs boto3, so it works against iamd and real AWS alike: creden
 from the standard chain (or `--profile`), the endpoint from `--endpoint-url`,
 `AWS_ENDPOINT_URL` or the config file. Failures of any kind end in one line
 `error: <Code>: <Message>` on stderr and a non-zero exit, never a traceback (unless
-`--debug`, where the traceback is what the user asked for).
+`--debug`, where the traceback is what the user asked for). A mistake in what the user
+typed (an endpoint without a scheme, an unknown column, a file type we cannot write) is a
+usage error, exit 2, found before anything is sent.
 """
 
 import logging
 import os
+import re
 import sys
 from dataclasses import dataclass
 
@@ -17,9 +20,10 @@ import click
 SETTINGS_KEY = "iamd.account.settings"
 FORMATS = ("table", "json", "yaml", "csv")
 
-# Exit statuses: 1 for an error answered by the service or the client, 130 for Ctrl-C
-# (the shell's convention); click keeps 2 for usage errors.
+# Exit statuses: 1 for an error answered by the service or the client, 2 for a usage
+# mistake (click's), 130 for Ctrl-C (the shell's convention).
 EXIT_ERROR = 1
+EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
@@ -61,6 +65,28 @@ def _store(field: str):
     return callback
 
 
+def endpoint_problem(url: str) -> str | None:
+    """Why botocore would refuse `url` as an endpoint, in the user's words; None when it is fine."""
+    from urllib.parse import urlsplit
+
+    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    if scheme not in ("http", "https"):
+        return f"'{url}' must start with http:// or https://, e.g. http://127.0.0.1:8777"
+    if not (is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)):
+        return f"'{url}' is not a valid URL (scheme://host[:port])"
+    return None
+
+
+def _store_endpoint(ctx, param, value):
+    if value is not None:
+        problem = endpoint_problem(value)
+        if problem:
+            raise click.BadParameter(problem, ctx=ctx, param=param)
+    return _store("endpoint_url")(ctx, param, value)
+
+
 def connection_options(f):
     """--no-color, --debug, --profile, --region, --endpoint-url."""
     for opt in reversed([
@@ -72,7 +98,7 @@ def connection_options(f):
                      help="Named profile from the AWS config/credentials files."),
         click.option("--region", expose_value=False, callback=_store("region"), metavar="REGION",
                      help="Region to sign for (IAM is global; default from the config or us-east-1)."),
-        click.option("--endpoint-url", expose_value=False, callback=_store("endpoint_url"), metavar="URL",
+        click.option("--endpoint-url", expose_value=False, callback=_store_endpoint, metavar="URL",
                      help="IAM endpoint, e.g. http://127.0.0.1:8777 (default: AWS_ENDPOINT_URL or AWS)."),
     ]):
         f = opt(f)
@@ -116,7 +142,33 @@ def iam_client():
         # interactive tool should say "unreachable" quickly unless the user asked for more.
         extra["retries"] = {"mode": "standard", "total_max_attempts": 2}
     config = Config(connect_timeout=10, read_timeout=60, **extra)
-    return session.client("iam", region_name=region, endpoint_url=s.endpoint_url, config=config)
+    try:
+        client = session.client("iam", region_name=region, endpoint_url=s.endpoint_url, config=config)
+    except ValueError as exc:  # an endpoint from AWS_ENDPOINT_URL or the config file: still the user's input
+        if "endpoint" not in str(exc).lower():
+            raise
+        raise click.UsageError(f"{one_line(exc)} (from AWS_ENDPOINT_URL or the config file); "
+                               "it must look like http://host:port.") from None
+    client.meta.events.register("before-parse.iam", _answers_as_aws(client.meta.endpoint_url))
+    return client
+
+
+# An IAM answer, success or error, is an XML document whose root is <...Response>.
+_AWS_ANSWER = re.compile(rb"\s*(<\?xml[^>]*\?>\s*)?<([A-Za-z_][\w.-]*:)?[A-Za-z]*Response[\s>/]")
+
+
+def _answers_as_aws(endpoint: str):
+    """A before-parse hook that stops at an answer no AWS endpoint gives (an HTML page, a
+    404 from another server) with one line, instead of botocore's parse error quoting the body."""
+    def check(response_dict, **_):
+        body = response_dict.get("body") or b""
+        if isinstance(body, bytes) and _AWS_ANSWER.match(body[:1024]):
+            return
+        status = response_dict.get("status_code")
+        kind = ((response_dict.get("headers") or {}).get("content-type") or "").split(";")[0].strip()
+        raise CliError("NotAnAWSEndpoint", f"{endpoint} did not answer as an AWS IAM endpoint does "
+                                           f"(HTTP {status}, {kind or 'no content type'}); check --endpoint-url.")
+    return check
 
 
 def one_line(text: str) -> str:
@@ -163,12 +215,27 @@ def warn(message: str) -> None:
     click.echo(f"warning: {one_line(message)}", err=True)
 
 
+def report_usage_error(exc: click.UsageError) -> None:
+    """A usage mistake as one line, like every other failure, and click's exit status 2."""
+    hint = f" (see '{exc.ctx.command_path} -h')" if exc.ctx is not None else ""
+    click.echo(f"error: UsageError: {one_line(exc.format_message())}{hint}", err=True)
+    raise click.exceptions.Exit(EXIT_USAGE)
+
+
 class AccountGroup(click.Group):
     """The `account` group: turns every failure below it into one `error:` line."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:  # the group's own options (`iamd account --endpoint-url x summary`)
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            report_usage_error(exc)
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            report_usage_error(exc)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:

@@ -25,6 +25,16 @@ DEFAULT_COLUMNS = [
     "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
 ]
 FINDING_COLUMNS = ["severity", "user", "check", "detail", "arn"]
+# AWS's report columns, in its order (the IAM User Guide's "Credential report format").
+REPORT_COLUMNS = [
+    "user", "arn", "user_creation_time", "password_enabled", "password_last_used", "password_last_changed",
+    "password_next_rotation", "mfa_active",
+    "access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
+    "access_key_1_last_used_region", "access_key_1_last_used_service",
+    "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
+    "access_key_2_last_used_region", "access_key_2_last_used_service",
+    "cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated",
+]
 
 
 def fetch_report(iam, timeout: float = 300, sleep=time.sleep, clock=time.monotonic, show=None) -> dict:
@@ -119,25 +129,30 @@ def findings_table(found: list[fnd.Finding]) -> Table:
     return table
 
 
-def pick_columns(spec: str | None, header: list[str]) -> list[str]:
-    if not spec:
-        return [c for c in DEFAULT_COLUMNS if c in header] or header
-    if spec.strip() == "all":
-        return header
+def parse_columns(ctx, param, spec: str | None) -> list[str] | None:
+    """--columns as a list (None: the default set), checked against AWS's columns before any call."""
+    if not spec or spec.strip() == "all":
+        return None if not spec else list(REPORT_COLUMNS)
     wanted = [c.strip() for c in spec.split(",") if c.strip()]
-    unknown = [c for c in wanted if c not in header]
-    if unknown:
-        raise CliError("InvalidParameterValue", f"Unknown report column(s): {', '.join(unknown)}. "
-                                                f"Columns: {', '.join(header)}")
+    unknown = [c for c in wanted if c not in REPORT_COLUMNS]
+    if unknown or not wanted:
+        raise click.BadParameter(f"unknown report column(s): {', '.join(unknown) or repr(spec)}. "
+                                 f"Columns: all, {', '.join(REPORT_COLUMNS)}", ctx=ctx, param=param)
     return wanted
 
 
-def parse_as_of(value: str | None) -> datetime:
+def pick_columns(wanted: list[str] | None, header: list[str]) -> list[str]:
+    if wanted is None:
+        return [c for c in DEFAULT_COLUMNS if c in header] or header
+    return wanted
+
+
+def parse_as_of(ctx, param, value: str | None) -> datetime:
     if not value:
         return datetime.now(timezone.utc)
     t = fnd.parse_time(value)
     if t is None:
-        raise CliError("InvalidParameterValue", f"--as-of must be an ISO 8601 date or time, not '{value}'.")
+        raise click.BadParameter(f"must be an ISO 8601 date or time, not '{value}'.", ctx=ctx, param=param)
     return t
 
 
@@ -148,14 +163,13 @@ def parse_as_of(value: str | None) -> datetime:
               help="Days after which an active access key is too old.")
 @click.option("--max-unused", type=click.IntRange(min=0), default=90, show_default=True,
               help="Days after which an unused password or key is a finding.")
-@click.option("--as-of", metavar="DATE", help="Judge ages as of this ISO 8601 date (default: now).")
-@click.option("--columns", metavar="LIST", help="Comma-separated report columns for the table, or 'all'.")
+@click.option("--as-of", "now", metavar="DATE", callback=parse_as_of, help="Judge ages as of this ISO 8601 date (default: now).")
+@click.option("--columns", metavar="LIST", callback=parse_columns, help="Comma-separated report columns for the table, or 'all'.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=300, show_default=True,
               help="Seconds to wait for the report to be generated.")
 @common_options(("table", "csv", "json", "yaml"))
-def credential_report(show_findings, max_key_age, max_unused, as_of, columns, timeout):
+def credential_report(show_findings, max_key_age, max_unused, now, columns, timeout):
     """Generate the credential report if needed and show it (or its findings)."""
-    now = parse_as_of(as_of)
     iam = iam_client()
     response = fetch_with_spinner(iam, timeout)
     content = response["Content"]

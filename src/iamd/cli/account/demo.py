@@ -2,22 +2,20 @@
 
 The same steps in the same order as shared/seed/account_demo.py (alias round trip,
 credential report, summary, authorization details, password policy, SAML providers),
-rendered with the commands' own renderers. `--yes` answers every question with yes, so the
-tour runs unattended (it then also creates and deletes a default password policy, as the
-seed does when every answer is y).
+rendered with the commands' own renderers. Every change to the account is asked for before
+it is made. `--yes` answers every question with yes, so the tour runs unattended (it then
+also creates and deletes a default password policy, as the seed does when every answer is y).
 """
 
 import time
 
 import click
-from rich.rule import Rule
-
 from .alias import current_aliases
 from .authz import decode_documents, fetch_with_progress, render_trees
 from .common import connection_options, iam_client
 from .credential_report import fetch_with_spinner
 from .findings import parse_report
-from .output import console
+from .output import console, rule
 from .password_policy import get_policy, render_policy
 from .saml import list_providers
 from .summary import account_table, usage_rows, usage_table
@@ -40,23 +38,25 @@ def demo(assume_yes):
         return click.confirm(question, default=False)
 
     def section(title: str) -> None:
-        out.print(Rule(title, align="left"))
+        rule(out, title)
 
     section("Welcome to the IAM account demo")
     out.print("Setting an account alias lets you use the alias in your sign-in URL instead of your account number.")
     old = current_aliases(iam)
     out.print(f"Your account currently uses '{old[0]}' as its alias." if old else "Your account currently has no alias.")
-    for index in (1, 2):
-        new_alias = f"alias-{index}-{time.time_ns()}"
-        out.print(f"Setting your account alias to {new_alias}")
-        iam.create_account_alias(AccountAlias=new_alias)
-    current = current_aliases(iam)
-    out.print(f"Your account alias is now {current}.")
-    iam.delete_account_alias(AccountAlias=current[0])
-    out.print("Your account now has no alias.")
-    if old:
-        out.print(f"Restoring your original alias back to {old[0]}...")
-        iam.create_account_alias(AccountAlias=old[0])
+    # The tour's first change: asked before it is made, like every later one.
+    if ask("Do you want to try setting the alias? (your current one is restored afterwards)"):
+        for index in (1, 2):
+            new_alias = f"alias-{index}-{time.time_ns()}"
+            out.print(f"Setting your account alias to {new_alias}")
+            iam.create_account_alias(AccountAlias=new_alias)
+        current = current_aliases(iam)
+        out.print(f"Your account alias is now {current}.")
+        iam.delete_account_alias(AccountAlias=current[0])
+        out.print("Your account now has no alias.")
+        if old:
+            out.print(f"Restoring your original alias back to {old[0]}...")
+            iam.create_account_alias(AccountAlias=old[0])
 
     section("Credential report")
     out.print("Let's generate a credentials report...")

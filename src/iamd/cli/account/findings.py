@@ -110,8 +110,10 @@ def row_findings(row: dict, now: datetime, max_key_age: int, max_unused: int,
                                   if v and v not in NO_VALUE)
                 add("root-access-key-used", f"root access key {n} last used {_stamp(used)}"
                                             + (f" ({where})" if where else ""))
-        if root or not is_active:
-            continue  # a root key is a finding in itself; its age adds nothing
+        if not is_active:
+            continue
+        # A root key is a finding in itself, and it is also judged like any other key: an
+        # old or unused root key is one more reason to act, and one to mention.
         active.append(n)
         rotated = parse_time(row.get(k + "last_rotated"))
         if rotated and age_days(rotated, now) > max_key_age:

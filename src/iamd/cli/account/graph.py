@@ -5,9 +5,12 @@ places it in three columns (principals and instance profiles | groups and roles 
 policies), ordered by the barycentre heuristic so that lines cross as little as possible.
 A force layout turns a few hundred IAM entities into a hairball; columns stay readable
 because IAM edges only ever point "rightwards" (membership, then attachment).
+`routes` bends an edge that would run through another entity's node or label (a user's
+own policy passes the middle column) round it, given the boxes a renderer measured.
 `write` draws it with matplotlib (SVG/PNG) or as a self-contained HTML page.
 """
 
+import bisect
 import logging
 from pathlib import Path
 
@@ -138,6 +141,118 @@ def layout(g: nx.DiGraph) -> dict[str, tuple[float, float]]:
             previous = max(want, previous + 1)
             pos[n] = (float(x), previous)
     return pos
+
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in layout units (y grows downwards)
+
+
+def crosses(p: tuple[float, float], q: tuple[float, float], box: Box) -> bool:
+    """Whether the segment p-q passes through the box (Liang-Barsky clipping)."""
+    (x0, y0), (dx, dy) = p, (q[0] - p[0], q[1] - p[1])
+    low, high = 0.0, 1.0
+    for step, room in ((-dx, x0 - box[0]), (dx, box[2] - x0), (-dy, y0 - box[1]), (dy, box[3] - y0)):
+        if step == 0:
+            if room < 0:
+                return False
+            continue
+        t = room / step
+        if step < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low > high:
+            return False
+    return True
+
+
+def _gaps(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The free vertical intervals of a column whose boxes cover `spans` (plus one above, one below)."""
+    spans = sorted(spans)
+    if not spans:
+        return []
+    merged = [list(spans[0])]
+    for top, bottom in spans[1:]:
+        if top <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], bottom)
+        else:
+            merged.append([top, bottom])
+    free = [(merged[0][0] - 1.0, merged[0][0])]
+    free += [(a[1], b[0]) for a, b in zip(merged, merged[1:])]
+    return free + [(merged[-1][1], merged[-1][1] + 1.0)]
+
+
+def routes(g: nx.DiGraph, pos: dict, boxes: dict[str, Box], clearance: float) -> dict:
+    """The points each edge is drawn through, in layout units: (u, v) -> [(x, y), ...].
+
+    An edge whose straight line meets no box but its own ends' stays straight. Any other
+    one leaves its source level with it, crosses each column it skips through a free gap
+    between that column's boxes (each edge in a gap on a lane of its own), and comes into
+    its target level with it; the slanted stretches lie between the columns, where no box
+    is. `boxes` are the drawn extents of node and label; `clearance` is the room kept
+    between a line and the boxes' sides.
+    """
+    column = {n: KINDS[d["kind"]][0] for n, d in g.nodes(data=True)}
+    left: dict[int, float] = {}
+    right: dict[int, float] = {}
+    spans: dict[int, list] = {}
+    for n, (x0, y0, x1, y1) in boxes.items():
+        c = column[n]
+        left[c], right[c] = min(left.get(c, x0), x0), max(right.get(c, x1), x1)
+        spans.setdefault(c, []).append((y0, y1))
+    gaps = {c: _gaps(s) for c, s in spans.items()}
+    out: dict = {}
+    detours: dict = {}  # (u, v) -> [(column skipped, gap index or None)]
+    lanes: dict[tuple[int, int], list] = {}
+    by_top = {c: sorted((box[1], n) for n, box in boxes.items() if column[n] == c) for c in spans}
+    tallest = max((box[3] - box[1] for box in boxes.values()), default=0.0)
+
+    def y_at(u: str, v: str, x: float) -> float:
+        (x0, y0), (x1, y1) = pos[u], pos[v]
+        return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+
+    def in_the_way(u: str, v: str) -> bool:
+        # Per column, only the boxes level with the stretch of the line inside the
+        # column's band can be in the way: a long, steep edge is not checked against
+        # every row it spans.
+        xs = sorted((pos[u][0], pos[v][0]))
+        for c in range(column[u], column[v] + 1):
+            start, end = max(left.get(c, xs[0]), xs[0]), min(right.get(c, xs[1]), xs[1])
+            if start > end:
+                continue
+            low, high = sorted((y_at(u, v, start), y_at(u, v, end)))
+            tops = by_top.get(c, [])
+            for _, n in tops[bisect.bisect_left(tops, (low - tallest,)):bisect.bisect_right(tops, (high, "\uffff"))]:
+                if n not in (u, v) and crosses(pos[u], pos[v], boxes[n]):
+                    return True
+        return False
+
+    for u, v in g.edges():
+        if not in_the_way(u, v):
+            out[(u, v)] = [pos[u], pos[v]]
+            continue
+        detours[(u, v)] = []
+        for c in range(column[u] + 1, column[v]):
+            mid = pos[u][1] + (pos[v][1] - pos[u][1]) * (c - column[u]) / (column[v] - column[u])
+            free = gaps.get(c, [])
+            best = min(range(len(free)), key=lambda i: abs(sum(free[i]) / 2 - mid)) if free else None
+            detours[(u, v)].append((c, best))
+            if best is not None:
+                lanes.setdefault((c, best), []).append((u, v))
+    lane_y = {}
+    for (c, i), edges in lanes.items():
+        top, bottom = gaps[c][i]
+        edges.sort(key=lambda e: (pos[e[0]][1], pos[e[1]][1]))
+        for k, e in enumerate(edges):
+            lane_y[(e, c)] = top + (bottom - top) * (k + 1) / (len(edges) + 1)
+    for (u, v), skipped in detours.items():
+        points = [pos[u], (right.get(column[u], pos[u][0]) + clearance, pos[u][1])]
+        for c, best in skipped:
+            if best is not None:  # an empty column has nothing to go round
+                y = lane_y[((u, v), c)]
+                points += [(left[c] - clearance, y), (right[c] + clearance, y)]
+        points += [(left.get(column[v], pos[v][0]) - clearance, pos[v][1]), pos[v]]
+        out[(u, v)] = points
+    return out
 
 
 def _plural(noun: str, n: int) -> str:

@@ -9,18 +9,51 @@ reached from the chosen entity (e.g. every user a policy applies to).
 import html
 import json
 
-from .graph import KINDS, RELATIONS
+from .graph import KINDS, RELATIONS, routes
 
-COLUMN_PX = 430
+COLUMN_PX = 430  # at least; wider when the middle column's labels need it
 ROW_PX = 22
+# The page's geometry in pixels, as its style sheet draws it: a node's circle (with the
+# search highlight's stroke), its label beside it, and an estimate of a label's width
+# (11 px system-ui averages under 7 px a character) to route edges round the boxes.
+MARKER_PX = 7
+LABEL_GAP_PX = 9
+LABEL_HALF_HEIGHT_PX = 8
+CHAR_PX = 7
+CLEARANCE_PX = 10
+
+
+def _label_px(label: str) -> float:
+    return LABEL_GAP_PX + CHAR_PX * len(label)
+
+
+def column_px(g) -> float:
+    middle = [_label_px(d["label"]) for _, d in g.nodes(data=True) if KINDS[d["kind"]][0] == 1]
+    return max([COLUMN_PX] + [w + 6 * CLEARANCE_PX for w in middle])
+
+
+def node_boxes(g, pos: dict, col_px: float) -> dict:
+    """Each node's circle and label as a box in layout units; column 0's labels are on the left."""
+    boxes = {}
+    for n, d in g.nodes(data=True):
+        x, y = pos[n]
+        width = _label_px(d["label"])
+        left, right = (width, MARKER_PX) if KINDS[d["kind"]][0] == 0 else (MARKER_PX, width)
+        half = max(MARKER_PX, LABEL_HALF_HEIGHT_PX) / ROW_PX
+        boxes[n] = (x - left / col_px, y - half, x + right / col_px, y + half)
+    return boxes
 
 
 def graph_data(g, pos: dict) -> dict:
+    col_px = column_px(g)
     index = {n: i for i, n in enumerate(g.nodes)}
     nodes = [{"id": i, "label": d["label"], "kind": d["kind"], "arn": d["arn"],
-              "x": pos[n][0] * COLUMN_PX, "y": pos[n][1] * ROW_PX}
+              "x": pos[n][0] * col_px, "y": pos[n][1] * ROW_PX}
              for n, i in index.items() for d in (g.nodes[n],)]
-    edges = [{"s": index[u], "t": index[v], "r": d["relation"]} for u, v, d in g.edges(data=True)]
+    drawn = routes(g, pos, node_boxes(g, pos, col_px), CLEARANCE_PX / col_px)
+    edges = [{"s": index[u], "t": index[v], "r": d["relation"],
+              "p": [[round(x * col_px, 1), round(y * ROW_PX, 1)] for x, y in drawn[(u, v)]]}
+             for u, v, d in g.edges(data=True)]
     kinds = {k: {"column": v[0], "colour": v[3], "label": v[4]} for k, v in KINDS.items()}
     return {"nodes": nodes, "edges": edges, "kinds": kinds, "relations": RELATIONS}
 
@@ -41,13 +74,18 @@ PAGE = """<!DOCTYPE html>
 <title>%TITLE%</title>
 <style>
   html, body { margin: 0; height: 100%; font: 13px system-ui, sans-serif; color: #222; }
-  header { padding: 6px 10px; border-bottom: 1px solid #ddd; display: flex; gap: 14px; align-items: center; flex-wrap: wrap; }
+  body { display: flex; flex-direction: column; }
+  header { flex: none; padding: 6px 10px; border-bottom: 1px solid #ddd; display: flex; gap: 6px 14px;
+           align-items: center; flex-wrap: wrap; background: #fff; }
   header h1 { font-size: 14px; margin: 0; font-weight: 600; }
-  #legend span { margin-right: 10px; white-space: nowrap; }
+  #legend { display: flex; flex-wrap: wrap; gap: 2px 10px; }
+  #legend span { white-space: nowrap; }
   #legend i { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px; vertical-align: -1px; }
-  #canvas { position: absolute; top: 44px; bottom: 0; left: 0; right: 0; cursor: grab; }
-  svg { width: 100%; height: 100%; background: #fff; }
-  .edge { stroke-width: 1; opacity: .35; }
+  #legend .relation i { width: 18px; height: 3px; border-radius: 0; vertical-align: 3px; }
+  #hint { color: #777; }
+  #canvas { flex: 1 1 auto; min-height: 0; position: relative; cursor: grab; }
+  svg { display: block; width: 100%; height: 100%; background: #fff; }
+  .edge { stroke-width: 1; opacity: .35; stroke-linejoin: round; }
   .node text { font-size: 11px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
   .dim { opacity: .08 !important; }
   .hit circle { stroke: #000; stroke-width: 2.5; }
@@ -60,7 +98,7 @@ PAGE = """<!DOCTYPE html>
   <h1>%TITLE%</h1>
   <input id="search" type="search" placeholder="search names or ARNs" size="28">
   <span id="legend"></span>
-  <span style="color:#777">drag to pan, wheel to zoom, click an entity to trace it, Esc to reset</span>
+  <span id="hint">drag to pan, wheel to zoom, click an entity to trace it, Esc to reset</span>
 </header>
 <div id="canvas"><svg id="svg" xmlns="http://www.w3.org/2000/svg"><g id="view"></g></svg></div>
 <div id="tip"></div>
@@ -76,18 +114,23 @@ PAGE = """<!DOCTYPE html>
   data.edges.forEach((e, i) => { out[e.s].push(i); inn[e.t].push(i); });
 
   const legend = document.getElementById("legend");
-  Object.values(data.kinds).forEach(k => {
-    const s = document.createElement("span");
-    s.innerHTML = '<i style="background:' + k.colour + '"></i>';
-    s.appendChild(document.createTextNode(k.label));
+  const shown = new Set(data.nodes.map(n => n.kind));
+  function legendItem(cls, colour, label) {
+    const s = document.createElement("span"), i = document.createElement("i");
+    s.className = cls;
+    i.style.background = colour;
+    s.appendChild(i);
+    s.appendChild(document.createTextNode(label));
     legend.appendChild(s);
-  });
+  }
+  // As in the PNG: the kinds of entity drawn, then every kind of edge.
+  Object.entries(data.kinds).forEach(([k, v]) => { if (shown.has(k)) legendItem("kind", v.colour, v.label); });
+  Object.entries(data.relations).forEach(([r, colour]) => legendItem("relation", colour, r));
 
   const edgeEls = data.edges.map(e => {
-    const a = data.nodes[e.s], b = data.nodes[e.t];
+    // The route was computed with the layout: round every box that is not its own.
     const p = document.createElementNS(NS, "path");
-    const mx = (a.x + b.x) / 2;
-    p.setAttribute("d", "M" + a.x + "," + a.y + " C" + mx + "," + a.y + " " + mx + "," + b.y + " " + b.x + "," + b.y);
+    p.setAttribute("d", "M" + e.p.map(q => q[0] + "," + q[1]).join(" L"));
     p.setAttribute("class", "edge");
     p.setAttribute("fill", "none");
     p.setAttribute("stroke", data.relations[e.r] || "#999");

@@ -8,26 +8,70 @@ import csv
 import io
 import json
 import os
+import re
+import sys
 from datetime import date, datetime, timezone
 
 import click
 import yaml
 from rich.console import Console
+from rich.rule import Rule
 from rich.table import Table
 
 from .common import no_color_requested
 
 # Below a terminal (a pipe, a file, a test) rich would assume 80 columns and fold names;
-# a wide default keeps one entity per line there.
-PIPE_WIDTH = 200
+# a width no table reaches keeps one entity per line there, each table at its natural
+# width. Nothing is drawn to that width (rules are RULE_WIDTH wide), and no line keeps
+# the blanks rich adds to fill a table's cells.
+PIPE_WIDTH = 1000
+RULE_WIDTH = 80
+_TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
+
+class TrimmedLines(io.TextIOBase):
+    """A text stream that drops each line's trailing blanks (before any colour reset) on
+    the way to `target`; a line still open when flushed is passed on as it is."""
+
+    def __init__(self, target):
+        self.target = target
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        done, sep, self.pending = (self.pending + text).rpartition("\n")
+        if sep:
+            self.target.write(_TRAILING.sub(r"\1", done) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.target.write(self.pending)
+            self.pending = ""
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self):
+        return getattr(self.target, "encoding", "utf-8")
 
 
 def console(stderr: bool = False) -> Console:
     plain = no_color_requested()
-    stream_is_tty = (click.get_text_stream("stderr" if stderr else "stdout")).isatty()
-    width = None if stream_is_tty or os.environ.get("COLUMNS") else PIPE_WIDTH
-    return Console(stderr=stderr, no_color=plain, highlight=False, width=width,
-                   color_system=None if plain else "auto", soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    stream_is_tty = stream.isatty()
+    width = None if os.environ.get("COLUMNS") else PIPE_WIDTH
+    if stream_is_tty:
+        return Console(file=stream, no_color=plain, highlight=False, color_system=None if plain else "auto",
+                       soft_wrap=False)
+    return Console(file=TrimmedLines(stream), no_color=plain, highlight=False, width=width,
+                       color_system=None if plain else "auto", soft_wrap=False)
+
+
+def rule(out: Console, title: str) -> None:
+    """A section heading: a rule across a terminal, RULE_WIDTH wide anywhere else."""
+    out.print(Rule(title, align="left"), width=None if out.is_terminal else min(out.width, RULE_WIDTH))
 
 
 def status_console() -> Console:

@@ -123,12 +123,12 @@ def show(provider, metadata_only):
     render_provider(arn, {k: v for k, v in response.items() if k != "ResponseMetadata"}, output_format())
 
 
-def parse_tags(values: tuple[str, ...]) -> list[dict]:
+def parse_tags(ctx, param, values: tuple[str, ...]) -> list[dict]:
     tags = []
     for v in values:
         key, sep, value = v.partition("=")
         if not sep:
-            raise CliError("InvalidParameterValue", f"--tag must look like KEY=VALUE, not '{v}'.")
+            raise click.BadParameter(f"must look like KEY=VALUE, not '{v}'.", ctx=ctx, param=param)
         tags.append({"Key": key, "Value": value})
     return tags
 
@@ -143,7 +143,7 @@ def read_metadata(path: str) -> str:
                 text = f.read()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise CliError("InvalidParameterValue", f"Cannot read metadata file {path}: {reason}.") from None
+        raise click.BadParameter(f"cannot read {path}: {reason}.", param_hint="'--metadata'") from None
     return text.removeprefix("\ufeff")
 
 
@@ -151,13 +151,13 @@ def read_metadata(path: str) -> str:
 @click.argument("name")
 @click.option("--metadata", "metadata", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help="The IdP's SAML metadata XML file ('-' for stdin).")
-@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag to add (repeatable).")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", callback=parse_tags, help="Tag to add (repeatable).")
 @common_options()
 def create(name, metadata, tags):
     """Create a SAML provider NAME from the IdP's metadata file."""
     kwargs = {"Name": name, "SAMLMetadataDocument": read_metadata(metadata)}
     if tags:
-        kwargs["Tags"] = parse_tags(tags)
+        kwargs["Tags"] = tags
     response = iam_client().create_saml_provider(**kwargs)
     arn = response["SAMLProviderArn"]
     if not emit_structured(output_format(), {"SAMLProviderArn": arn}, ["arn"], [{"arn": arn}]):

@@ -57,8 +57,10 @@ class StartupError(click.ClickException):
 @click.option("--keep-alive-timeout", default=5.0, show_default=True,
               type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="close a connection idle this long between requests")
+@click.option("--console/--no-console", default=True, show_default=True,
+              help="serve the web console under /console/ (sign in with `iamd root-password set` or a user's password)")
 def serve(host, port, data_dir, database_url, account_id, auth, workers, access_log, quotas,
-          tls_cert, tls_key, header_timeout, body_timeout, keep_alive_timeout):
+          tls_cert, tls_key, header_timeout, body_timeout, keep_alive_timeout, console):
     """Run the IAM/STS server."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -79,7 +81,7 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     overrides = _parse_quotas(quotas)
     settings = Settings(host, port, data_dir, database_url, account_id, auth, workers, access_log,
                         tls=tls_cert is not None, header_timeout=header_timeout, body_timeout=body_timeout,
-                        keep_alive_timeout=keep_alive_timeout)
+                        keep_alive_timeout=keep_alive_timeout, console=console)
     store = sock = None
     try:
         # nothing is created before the port is ours and the configuration is known good
@@ -112,6 +114,8 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     say = lambda msg: click.echo(f"iamd: {msg}", err=True)  # noqa: E731
     say(f"version {__version__}")
     say(f"listening on {scheme}://{f'[{host}]' if ':' in host else host}:{settings.port} with {workers} worker(s)")
+    if console:
+        say(f"console: {scheme}://{f'[{host}]' if ':' in host else host}:{settings.port}/console/")
     say(f"storage: {_storage(store, settings.data_path)}, schema version {info.schema_version}")
     say(f"account: {info.account_id}")
     if settings.enforce:

@@ -351,3 +351,10 @@ def test_users_page_lists_and_searches_by_pages(page, srv, iam, name):
     page.goto(f"/console/users?search={prefix}")
     names = page.locator("#users tbody td:first-child").all_inner_texts()
     assert names == [f"{prefix}-{i}" for i in range(3)]
+
+
+def test_no_console_turns_it_off(server, server_factory):
+    off = server_factory(server.engine, extra_args=["--no-access-log", "--no-console"]).start()
+    assert "console:" not in off.log_path.read_text()
+    resp = httpx.get(f"{off.endpoint}/console/signin")
+    assert "text/html" not in resp.headers["content-type"] and b"<Code>MissingAction</Code>" in resp.content

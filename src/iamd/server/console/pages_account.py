@@ -15,7 +15,7 @@ POLICY_FLAGS = (("RequireUppercaseCharacters", "Require at least one uppercase l
                 ("RequireNumbers", "Require at least one number (0-9)"),
                 ("RequireSymbols", "Require at least one symbol (! @ # $ % ^ & * ( ) _ + - = [ ] { } | ')"),
                 ("AllowUsersToChangePassword", "Allow users to change their own password"),
-                ("HardExpiry", "Prevent password reuse after expiry (an administrator must reset it)"))
+                ("HardExpiry", "Expired passwords need an administrator reset (hard expiry)"))
 POLICY_NUMBERS = (("MinimumPasswordLength", "Minimum password length"),
                   ("MaxPasswordAge", "Expire passwords after (days)"),
                   ("PasswordReusePrevention", "Remember this many previous passwords"))

@@ -46,7 +46,7 @@ def signin_submit(page):
     now = time.time()
     home = console.app.state.account_id
     throttle_user = name or "<root>"
-    wait = console.throttle.retry_after(account_given, throttle_user, req.source_ip, now)
+    wait = console.throttle.retry_after(home, throttle_user, req.source_ip, now)
     if wait > 0:
         return _form(page, 429, f"Too many failed sign-in attempts. Wait {int(wait) + 1} seconds and try "
                                 f"again.", **shown)
@@ -68,9 +68,9 @@ def signin_submit(page):
     verdict, started = page.run(check)
     if not verdict.ok:
         if verdict.message == signin.INCORRECT:
-            console.throttle.failed(account_given, throttle_user, req.source_ip, now)
+            console.throttle.failed(home, throttle_user, req.source_ip, now)
         return _form(page, 401, verdict.message, **shown)
-    console.throttle.succeeded(account_given, throttle_user, req.source_ip)
+    console.throttle.succeeded(home, throttle_user, req.source_ip)
     token, session = started
     _set_session(page, token, session)
     return page.redirect({"active": "/dashboard", "mfa": "/signin/mfa",

@@ -6,6 +6,8 @@ which), the expired-password and reset-required steps, and MFA codes checked as 
 TOTP (RFC 6238) with its measured drift, each step's code accepted once.
 """
 
+import functools
+import secrets
 from dataclasses import dataclass
 from hmac import compare_digest
 
@@ -13,7 +15,7 @@ import pyotp
 from sqlalchemy import select, update
 
 from ...service.mfa import STEP
-from ...service.passwords import PasswordPolicy, expires_at, verify_password
+from ...service.passwords import PasswordPolicy, expires_at, hash_password, verify_password
 from ...store.casefold import fold
 from ...store.console import RootPasswordRepo
 from ...store.login import LoginProfileRepo
@@ -50,18 +52,26 @@ def check_password(tx, account_id: str, name: str, password: str, now: float) ->
     """The first step. `name` empty or None: the root user."""
     if not name:
         row = RootPasswordRepo(tx, account_id).get()
-        if row is None or not verify_password(row.password_hash, password):
+        if not verify_password(row.password_hash if row else _decoy(), password) or row is None:
             return Verdict(False, INCORRECT)
         return Verdict(True, kind="root", stage=MFA if _devices(tx, account_id, None) else ACTIVE)
     user = tx.execute(select(users.c.user_id).where(users.c.account_id == account_id,
                                                      users.c.name_lower == fold(name))).first()
     profile = LoginProfileRepo(tx, account_id).get(user.user_id) if user else None
-    if profile is None or not verify_password(profile.password_hash, password):
+    if profile is None:
+        verify_password(_decoy(), password)  # as slow as a wrong password: no telling who exists
+        return Verdict(False, INCORRECT)
+    if not verify_password(profile.password_hash, password):
         return Verdict(False, INCORRECT)
     stage = MFA if _devices(tx, account_id, user.user_id) else after_mfa(tx, account_id, user.user_id, now)
     if stage is None:
         return Verdict(False, EXPIRED_HARD)
     return Verdict(True, kind="user", user_id=user.user_id, stage=stage)
+
+
+@functools.cache
+def _decoy() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def after_mfa(tx, account_id: str, user_id: str | None, now: float) -> str | None:

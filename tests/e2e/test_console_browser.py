@@ -19,7 +19,7 @@ import httpx
 import pyotp
 import pytest
 from botocore.exceptions import ClientError
-from helpers import policy_doc, run_iamd
+from helpers import certificate_pem, key_pem, policy_doc, run_iamd, saml_metadata, shared_rsa_key
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -358,3 +358,66 @@ def test_no_console_turns_it_off(server, server_factory):
     assert "console:" not in off.log_path.read_text()
     resp = httpx.get(f"{off.endpoint}/console/signin")
     assert "text/html" not in resp.headers["content-type"] and b"<Code>MissingAction</Code>" in resp.content
+
+
+def test_identity_providers_saml_file_and_oidc(page, srv, iam, name, tmp_path):
+    saml, host = name("idp"), name("oidc").lower()
+    metadata = tmp_path / "metadata.xml"
+    metadata.write_text(saml_metadata())
+    sign_in(page, srv)
+    page.wait_for_url("**/console/dashboard")
+    page.get_by_role("link", name="Identity providers").click()
+    page.get_by_label("Provider name").fill(saml)
+    page.get_by_label("Metadata document (file)").set_input_files(str(metadata))
+    page.wait_for_function("document.getElementById('saml-metadata').value.length > 0")
+    page.get_by_role("button", name="Add SAML provider").click()
+    page.wait_for_url(re.compile(r".*done=created$"))
+    assert f"saml-provider/{saml}" in page.locator("#saml-providers").inner_text()
+    page.get_by_label("Provider URL").fill(f"https://{host}.example.com")
+    page.get_by_label("Audiences").fill("my-app")
+    page.get_by_role("button", name="Add OpenID Connect provider").click()
+    page.wait_for_url(re.compile(r".*done=created$"))
+    arns = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    assert f"arn:aws:iam::{srv.account_id}:oidc-provider/{host}.example.com" in arns
+    page.get_by_label("Provider URL").fill("http://not-https.example.com")
+    page.get_by_role("button", name="Add OpenID Connect provider").click()
+    with pytest.raises(ClientError) as api:
+        iam.create_open_id_connect_provider(Url="http://not-https.example.com")
+    assert error_text(page) == f"{api.value.response['Error']['Code']}: {api.value.response['Error']['Message']}"
+
+
+def test_readable_on_a_phone_and_usable_by_keyboard(browser, srv, tmp_path):
+    context = browser.new_context(base_url=srv.endpoint, viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    try:
+        pg.goto("/console/signin")
+        pg.keyboard.press("Tab")
+        assert pg.evaluate("document.activeElement.textContent") == "Skip to content"
+        pg.keyboard.press("Tab")  # the first field of the form: the principal choice
+        assert pg.evaluate("document.activeElement.name") == "principal"
+        sign_in(pg, srv)
+        pg.wait_for_url("**/console/dashboard")
+        for path in ("/console/dashboard", "/console/users", "/console/policies", "/console/credential-report"):
+            pg.goto(path)
+            assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+            for field in pg.locator("main input:not([type=hidden]), main textarea, main select").all():
+                field_id = field.get_attribute("id")
+                labelled = field_id and pg.locator(f'label[for="{field_id}"]').count() == 1
+                assert labelled or field.evaluate("e => e.closest('label') !== null"), (path, field_id)
+        pg.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_cookie_is_secure_under_tls(server, server_factory, tmp_path):
+    key = shared_rsa_key()
+    cert, pem = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text(certificate_pem(key, "127.0.0.1"))
+    pem.write_text(key_pem(key))
+    tls = server_factory(server.engine, extra_args=["--no-access-log", "--tls-cert", str(cert), "--tls-key", str(pem)])
+    tls.account_id = "-"  # started without the STS call that would check the certificate's name
+    tls.start()
+    resp = httpx.get(f"https://127.0.0.1:{tls.port}/console/signin", verify=False)  # self-signed, no IP name
+    cookie = resp.headers["set-cookie"]
+    assert "; Secure" in cookie and "; HttpOnly" in cookie and "; SameSite=Strict" in cookie
+    assert f"console: https://127.0.0.1:{tls.port}/console/" in tls.log_path.read_text()

@@ -143,7 +143,8 @@ def _seg(value) -> str:
 
 class Console:
     def __init__(self, app):
-        from . import pages_account, pages_entities, pages_policies, pages_signin, pages_users  # noqa: F401
+        from . import (pages_account, pages_entities, pages_policies, pages_providers,  # noqa: F401
+                       pages_signin, pages_users)
         self.app = app
         self.throttle = Throttle()
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),

@@ -1,5 +1,6 @@
 // iamd console: the one script. Checks a policy document as it is typed (the server's
-// grammar, the same MalformedPolicyDocument text the API answers) and nothing else.
+// grammar, the same MalformedPolicyDocument text the API answers), and reads a chosen
+// file into the text area it names (SAML metadata), so forms stay url-encoded.
 "use strict";
 (function () {
   var csrf = document.querySelector('input[name="csrf"]');
@@ -20,5 +21,14 @@
       }).catch(function () {});
     }
     area.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(check, 300); });
+  });
+  document.querySelectorAll("input[type=file][data-fills]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var file = input.files[0], target = document.getElementById(input.dataset.fills);
+      if (!file || !target) return;
+      var reader = new FileReader();
+      reader.onload = function () { target.value = reader.result; };
+      reader.readAsText(file);
+    });
   });
 })();

@@ -9,6 +9,7 @@ and on submit), the credential report's CSV, sign-out, throttled sign-ins, and C
 attempts refused. Every test saves a screenshot under its tmp dir.
 """
 
+import json
 import re
 import time
 from pathlib import Path
@@ -421,3 +422,72 @@ def test_cookie_is_secure_under_tls(server, server_factory, tmp_path):
     cookie = resp.headers["set-cookie"]
     assert "; Secure" in cookie and "; HttpOnly" in cookie and "; SameSite=Strict" in cookie
     assert f"console: https://127.0.0.1:{tls.port}/console/" in tls.log_path.read_text()
+
+
+def test_groups_roles_alias_password_policy_and_simulator(page, srv, iam, name):
+    group, role, member = name("grp"), name("role"), name("member")
+    iam.create_user(UserName=member)
+    sign_in(page, srv)
+    page.wait_for_url("**/console/dashboard")
+    alias = f"alias-{member.lower()}"[:60]
+    page.get_by_label("Alias").fill(alias)
+    page.get_by_role("button", name="Save alias").click()
+    page.wait_for_url(re.compile(r".*done=updated$"))
+    assert page.locator("#account-alias").inner_text() == alias
+    page.get_by_label("Alias").fill("")
+    page.get_by_role("button", name="Save alias").click()
+    page.wait_for_url(re.compile(r".*done=updated$"))
+    assert iam.list_account_aliases()["AccountAliases"] == []
+    # a group with a member and a policy
+    page.goto("/console/groups")
+    page.get_by_label("New group name").fill(group)
+    page.get_by_role("button", name="Create group").click()
+    page.get_by_role("link", name=group, exact=True).click()
+    page.get_by_label("Add user").fill(member)
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.get_by_label("Attach policy (ARN)").fill(READ_ONLY)
+    page.get_by_role("button", name="Attach", exact=True).click()
+    page.wait_for_url(re.compile(r".*done=updated$"))
+    assert [u["UserName"] for u in iam.get_group(GroupName=group)["Users"]] == [member]
+    assert "IAMReadOnlyAccess" in page.locator("main").inner_text()
+    # a role: its trust policy shown, a bad edit refused with the API's words, a good one saved
+    trust = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
+             '{"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}')
+    page.goto("/console/roles")
+    page.get_by_label("Role name").fill(role)
+    page.get_by_label("Trust policy (JSON)").fill(trust)
+    page.get_by_role("button", name="Create role").click()
+    page.get_by_role("link", name=role, exact=True).click()
+    assert "ec2.amazonaws.com" in page.get_by_label("Trust policy (JSON)").input_value()
+    bad = trust.replace('"Principal": {"Service": "ec2.amazonaws.com"}, ', "")
+    with pytest.raises(ClientError) as api:
+        iam.update_assume_role_policy(RoleName=role, PolicyDocument=bad)
+    page.get_by_label("Trust policy (JSON)").fill(bad)
+    page.get_by_role("button", name="Update trust policy").click()
+    assert error_text(page) == f"MalformedPolicyDocument: {api.value.response['Error']['Message']}"
+    page.get_by_label("Trust policy (JSON)").fill(trust.replace("ec2", "lambda"))
+    page.get_by_role("button", name="Update trust policy").click()
+    page.wait_for_url(re.compile(r".*done=updated$"))
+    assert "lambda" in json_text(iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"])
+    # the password policy editor
+    page.goto("/console/password-policy")
+    page.get_by_label("Minimum password length").fill("14")
+    page.get_by_label("Require at least one number (0-9)").check()
+    page.get_by_role("button", name="Save password policy").click()
+    page.wait_for_url(re.compile(r".*done=updated$"))
+    policy = iam.get_account_password_policy()["PasswordPolicy"]
+    assert policy["MinimumPasswordLength"] == 14 and policy["RequireNumbers"] is True
+    page.get_by_role("button", name="Delete password policy").click()
+    page.wait_for_url(re.compile(r".*done=deleted$"))
+    # the simulator, on the member: allowed through the group's policy, denied beyond it
+    page.goto("/console/simulator")
+    page.get_by_label("User, group or role ARN").fill(f"arn:aws:iam::{srv.account_id}:user/{member}")
+    page.get_by_label("Actions").fill("iam:ListUsers iam:CreateUser")
+    page.get_by_role("button", name="Run simulation").click()
+    rows = page.locator("#results tbody tr").all_inner_texts()
+    assert [r.split("\t")[2] for r in rows] == ["allowed", "implicitDeny"]
+
+
+def json_text(document) -> str:
+    """boto3 hands a policy document back decoded (a dict); as text for a substring check."""
+    return document if isinstance(document, str) else json.dumps(document)

@@ -105,7 +105,7 @@ def main() -> None:
         pages = ["/dashboard", "/users", "/users?marker=user-05000", "/users?search=user-0999",
                  "/users?search=no-such-user", "/users/new", "/users/user-00042", "/groups", "/groups/group-000",
                  "/roles", "/roles/role-000", "/policies", "/policies?scope=AWS", f"/policy?arn={policy_arn}",
-                 "/password-policy", "/credential-report", "/simulator"]
+                 "/password-policy", "/credential-report", "/simulator", "/providers", "/graph"]
         for p in pages:  # warm up (templates compiled, caches filled)
             assert c.get(p).status_code == 200, p
         for _ in range(args.rounds):

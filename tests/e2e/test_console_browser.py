@@ -491,3 +491,22 @@ def test_groups_roles_alias_password_policy_and_simulator(page, srv, iam, name):
 def json_text(document) -> str:
     """boto3 hands a policy document back decoded (a dict); as text for a substring check."""
     return document if isinstance(document, str) else json.dumps(document)
+
+
+def test_authorization_graph_draws_under_its_policy(page, srv, iam, name):
+    user, group = name("gu"), name("gg")
+    iam.create_user(UserName=user)
+    iam.create_group(GroupName=group)
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    sign_in(page, srv)
+    page.wait_for_url("**/console/dashboard")
+    page.get_by_role("link", name="Graph").click()
+    page.wait_for_url("**/console/graph")
+    page.locator("svg circle").first.wait_for()
+    labels = " ".join(page.locator("svg text").all_text_contents())
+    assert user in labels and group in labels
+    assert refused == []
+    csp = page.request.get("/console/graph").headers["content-security-policy"]
+    assert "'unsafe-inline'" not in csp and "script-src 'sha256-" in csp

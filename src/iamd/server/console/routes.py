@@ -86,7 +86,7 @@ class Page:
         op = self.app.catalog.find(operation, None)
         peer = Peer(self.req.source_ip, self.req.secure, self.req.headers.get("user-agent"))
         try:
-            return self.app.invoke(op, flat(params), self.principal, "us-east-1", self.req.rid, peer)
+            return _present(self.app.invoke(op, flat(params), self.principal, "us-east-1", self.req.rid, peer))
         except AWSError as err:
             raise Denied(err) from None
 
@@ -137,14 +137,23 @@ NOTICES = {
 }
 
 
+def _present(value):
+    """A handler's output as the wire carries it: members without a value left out."""
+    if isinstance(value, dict):
+        return {k: _present(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_present(v) for v in value]
+    return value
+
+
 def _seg(value) -> str:
     return quote(str(value), safe="")
 
 
 class Console:
     def __init__(self, app):
-        from . import (pages_account, pages_entities, pages_policies, pages_providers,  # noqa: F401
-                       pages_signin, pages_users)
+        from . import (pages_account, pages_entities, pages_graph, pages_policies,  # noqa: F401
+                       pages_providers, pages_signin, pages_users)
         self.app = app
         self.throttle = Throttle()
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),

@@ -95,6 +95,7 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
         box = env_box or SecretBox.load(settings.data_path)
         store = Store(database_url, settings.data_path)
         info = bootstrap(store, box, account_id, settings.data_path, overrides)
+        root_can_sign_in = console and _root_password_set(store, info.account_id)
     except (BootError, ValueError) as exc:
         _close(sock)
         raise StartupError(str(exc)) from None
@@ -115,7 +116,9 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     say(f"version {__version__}")
     say(f"listening on {scheme}://{f'[{host}]' if ':' in host else host}:{settings.port} with {workers} worker(s)")
     if console:
-        say(f"console: {scheme}://{f'[{host}]' if ':' in host else host}:{settings.port}/console/")
+        say(f"console: {scheme}://{f'[{host}]' if ':' in host else host}:{settings.port}/console/"
+            + ("" if root_can_sign_in else f" (the root user signs in after `iamd root-password set "
+                                           f"{_store_option(data_dir, database_url)}`)"))
     say(f"storage: {_storage(store, settings.data_path)}, schema version {info.schema_version}")
     say(f"account: {info.account_id}")
     if settings.enforce:
@@ -136,6 +139,19 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     sys.stderr.flush()
     settings.export()
     _run(sock, settings, tls_cert, tls_key)
+
+
+def _root_password_set(store, account_id: str) -> bool:
+    from ..store.console import RootPasswordRepo
+    return store.run(lambda tx: RootPasswordRepo(tx, account_id).get() is not None, write=False)
+
+
+def _store_option(data_dir: str, database_url: str | None) -> str:
+    """The option that names the same store to another iamd command (no password shown)."""
+    if database_url:
+        from sqlalchemy.engine import make_url
+        return f"--database-url {make_url(database_url).render_as_string(hide_password=True)}"
+    return f"--data-dir {data_dir}"
 
 
 def _close(sock) -> None:

@@ -62,6 +62,8 @@ def signin_submit(page):
             return verdict, None
         if verdict.stage != signin.MFA:
             signin.note_use(tx, account, verdict.user_id, now)
+        if page.session is not None:  # signing in again ends the session this browser had
+            sessions.end(tx, page.session)
         sessions.sweep(tx, now)
         return verdict, sessions.start(tx, account, verdict.kind, verdict.user_id, verdict.stage,
                                        req.source_ip, now)

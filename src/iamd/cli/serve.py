@@ -130,12 +130,12 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     say(f"root credentials: {info.root_key_source}")
     if info.credentials_path:
         say(f"  export AWS_SHARED_CREDENTIALS_FILE={info.credentials_path}")
+    if loose:
+        say(f"warning: others can read or write {', '.join(loose)}: chmod 700 the directory and 600 its files")
     if console:
         say(f"console: {scheme}://{f'[{host}]' if ':' in host else host}:{settings.port}/console/"
             + ("" if root_can_sign_in else f" (the root user signs in after `iamd root-password set "
                                            f"{_store_option(data_dir, database_url)}`)"))
-    if loose:
-        say(f"warning: others can read or write {', '.join(loose)}: chmod 700 the directory and 600 its files")
     sys.stderr.flush()
     settings.export()
     _run(sock, settings, tls_cert, tls_key)

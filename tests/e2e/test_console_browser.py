@@ -321,6 +321,8 @@ def test_csrf_attempts_are_refused(page, srv, iam, name):
     resp = page.request.post("/console/users/new", form={"name": victim, "csrf": token},
                              headers={"Origin": "https://evil.example"}, max_redirects=0)
     assert resp.status == 403 and "Cross-site request refused." in resp.text()
+    unknown = page.request.post(f"/console/users/{victim}/no-such-action", form={"csrf": token}, max_redirects=0)
+    assert unknown.status == 404 and "Not found." in unknown.text()
     # a page of another site cannot frame the console either
     assert page.request.get("/console/dashboard").headers["x-frame-options"] == "DENY"
     with pytest.raises(ClientError):

@@ -97,7 +97,7 @@ def set_alias(page):
             if current:
                 page.call("DeleteAccountAlias", AccountAlias=current[0])
     except Denied as err:
-        return page.render("error.html", 400, status=400, message=str(err))
+        return page.render("error.html", 400, heading=400, message=str(err))
     return page.redirect("/dashboard", "updated")
 
 

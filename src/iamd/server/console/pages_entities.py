@@ -47,7 +47,7 @@ def entity_action(page, calls: dict, act: str, name_param: str, name: str, view,
     """Run the operation `calls[act]` names on one entity, then back to its page (its
     listing after a delete), or its page again with AWS's error."""
     if act not in calls:
-        return page.render("error.html", 404, status=404, message="Not found.")
+        return page.render("error.html", 404, heading=404, message="Not found.")
     op, params = calls[act]
     try:
         page.call(op, **{name_param: name}, **params)

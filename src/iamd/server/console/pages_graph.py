@@ -43,14 +43,14 @@ def graph(page):
         smap = page.call("GetAccountSummary")["SummaryMap"]
         size = sum(smap.get(k, 0) for k in ("Users", "Groups", "Roles", "Policies"))
         if size > GRAPH_LIMIT:
-            return page.render("error.html", 200, status="Authorization graph",
+            return page.render("error.html", 200, heading="Authorization graph",
                                message=f"The account has {size} users, groups, roles and policies: more than "
                                        f"{GRAPH_LIMIT} for a graph in the browser. Draw it with `iamd account "
                                        f"authorization-details --graph FILE.html`.")
         g = build(_details(page))
     except Denied as err:
-        return page.render("error.html", 403 if err.code == "AccessDenied" else 400, status="Authorization graph",
-                           message=str(err))
+        return page.render("error.html", 403 if err.code == "AccessDenied" else 400,
+                           heading="Authorization graph", message=str(err))
     body = render_html(g, layout(g), caption(g))
     inline = {kind: _sha(text) for kind, text in _INLINE.findall(body)}
     resp = html(page.req, body)

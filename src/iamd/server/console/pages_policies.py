@@ -72,7 +72,7 @@ def policy_action(page, act):
             page.call("DeletePolicy", PolicyArn=arn)
             return page.redirect("/policies", "deleted")
         else:
-            return page.render("error.html", 404, status=404, message="Not found.")
+            return page.render("error.html", 404, heading=404, message="Not found.")
     except Denied as err:
         page.req.query["arn"] = arn
         return policy(page, error=err, status=400, document=f.get("document") if act == "save" else None)

@@ -156,7 +156,7 @@ SIMPLE = {
 def user_action(page, name, act):
     fn = ACTIONS.get(act)
     if fn is None and act not in SIMPLE:
-        return page.render("error.html", 404, status=404, message="Not found.")
+        return page.render("error.html", 404, heading=404, message="Not found.")
     try:
         if fn is None:
             op, params, result = SIMPLE[act](page.form)

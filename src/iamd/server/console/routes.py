@@ -224,7 +224,7 @@ class Console:
 
     def _page_error(self, req: Request, status: int, message: str):
         tpl = self.env.get_template("error.html")
-        return html(req, tpl.render(message=message, status=status, principal=None, session=None,
+        return html(req, tpl.render(message=message, heading=status, principal=None, session=None,
                                     csrf="", notice=None, error=None), status)
 
     @staticmethod

@@ -18,7 +18,7 @@ chromium:
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	  else \
-	    echo "make: $(CHROMIUM) is missing (the HTML graph tests need it): apt-get install chromium" >&2; \
+	    echo "make: $(CHROMIUM) is missing (the browser tests need it: HTML graph, web console): apt-get install chromium" >&2; \
 	  fi; \
 	fi
 

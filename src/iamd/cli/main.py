@@ -7,6 +7,7 @@ import click
 from .. import __version__
 from .backup import backup, restore
 from .accounts import accounts
+from .root_password import root_password
 from .serve import serve
 
 
@@ -20,6 +21,7 @@ cli.add_command(serve)
 cli.add_command(accounts)
 cli.add_command(backup)
 cli.add_command(restore)
+cli.add_command(root_password)
 
 # Subcommand groups owned by other modules; each is optional until it lands.
 for module, name in (("iamd.cli.account", "account"), ("iamd.cli.aws_policies", "aws_policies"),

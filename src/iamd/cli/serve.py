@@ -63,8 +63,11 @@ class StartupError(click.ClickException):
 @click.option("--public-url", default=None, metavar="URL",
               help="the URL clients reach iamd at (default http://HOST:PORT): the base of its own "
                    "OIDC issuer URLs")
+@click.option("--console/--no-console", default=True, show_default=True,
+              help="serve the web console under /console/ (sign in with `iamd root-password set` or a user's password)")
 def serve(host, port, data_dir, database_url, account_id, auth, workers, access_log, quotas,
-          tls_cert, tls_key, header_timeout, body_timeout, keep_alive_timeout, http_issuers, public_url):
+          tls_cert, tls_key, header_timeout, body_timeout, keep_alive_timeout, http_issuers, public_url,
+          console):
     """Run the IAM/STS server."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -91,7 +94,7 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     settings = Settings(host, port, data_dir, database_url, account_id, auth, workers, access_log,
                         tls=tls_cert is not None, header_timeout=header_timeout, body_timeout=body_timeout,
                         keep_alive_timeout=keep_alive_timeout, allow_http_issuers=list(http_issuers),
-                        public_url=public_url)
+                        public_url=public_url, console=console)
     store = sock = None
     try:
         # nothing is created before the port is ours and the configuration is known good
@@ -105,6 +108,7 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
         box = env_box or SecretBox.load(settings.data_path)
         store = Store(database_url, settings.data_path)
         info = bootstrap(store, box, account_id, settings.data_path, overrides)
+        root_can_sign_in = console and _root_password_set(store, info.account_id)
     except (BootError, ValueError) as exc:
         _close(sock)
         raise StartupError(str(exc)) from None
@@ -144,9 +148,26 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     for url in http_issuers:
         say(f"web identity: tokens from {url} accepted over plain HTTP")
     say(f"outbound OIDC issuers: {settings.base_url}/issuer/<id> (GetOutboundWebIdentityFederationInfo)")
+    if console:
+        say(f"console: {scheme}://{f'[{host}]' if ':' in host else host}:{settings.port}/console/"
+            + ("" if root_can_sign_in else f" (the root user signs in after `iamd root-password set "
+                                           f"{_store_option(data_dir, database_url)}`)"))
     sys.stderr.flush()
     settings.export()
     _run(sock, settings, tls_cert, tls_key)
+
+
+def _root_password_set(store, account_id: str) -> bool:
+    from ..store.console import RootPasswordRepo
+    return store.run(lambda tx: RootPasswordRepo(tx, account_id).get() is not None, write=False)
+
+
+def _store_option(data_dir: str, database_url: str | None) -> str:
+    """The option that names the same store to another iamd command (no password shown)."""
+    if database_url:
+        from sqlalchemy.engine import make_url
+        return f"--database-url {make_url(database_url).render_as_string(hide_password=True)}"
+    return f"--data-dir {data_dir}"
 
 
 def _close(sock) -> None:

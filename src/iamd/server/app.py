@@ -5,8 +5,10 @@ bounded pool (`offload.Pool`), so that a database that stalls holds threads, nev
 loop: /health answers meanwhile, and every request ends within the store's timeout
 (then 503 ServiceUnavailable, as for every fault of the database; see `store/faults.py`).
 
-1. routes that are not API calls (/health and /health/ready on the loop, /moto-api/reset, /moto-api/reset-auth,
-   the outbound OIDC issuers' discovery documents and JWKS under /issuer/<id>/.well-known/)
+1. routes that are not API calls (/health and /health/ready on the loop, /moto-api/reset,
+   /moto-api/reset-auth, the outbound OIDC issuers' discovery documents and JWKS under
+   /issuer/<id>/.well-known/, and the web console under /console/, whose actions re-enter
+   at 5-6 through `invoke`: see console/)
 2. decode the form (POST body and query string)
 3. find the operation by Action and Version
 4. authenticate (SigV4) unless the operation arrives unsigned
@@ -44,15 +46,17 @@ GRACE = 1.0  # seconds past its deadline before the loop answers for a request's
 PROBE_TIMEOUT = 2.0  # the readiness probe's bound
 FAULT_MEMORY = 10.0  # seconds a lasting database fault keeps /health/ready at 503
 HEALTH = ("/health", "/health/ready")
+CONSOLE = "/console"
 UNAVAILABLE = "Service is unavailable. Please try again later."
 log = logging.getLogger("iamd")
 
 
 class Response:
-    __slots__ = ("status", "body", "content_type", "request_id", "log", "fault")
+    __slots__ = ("status", "body", "content_type", "request_id", "log", "fault", "headers")
 
-    def __init__(self, status: int, body: bytes, content_type: str, request_id: str):
+    def __init__(self, status: int, body: bytes, content_type: str, request_id: str, headers=()):
         self.status, self.body, self.content_type, self.request_id = status, body, content_type, request_id
+        self.headers = headers  # further (name, value) byte pairs: the console's cookies and security headers
         # Written on the loop as the answer goes out, so that a request whose thread is
         # still busy when the loop answers for it gets one line of each, not two:
         self.log = None  # (action, caller ARN, ms) for the access log
@@ -70,6 +74,10 @@ class IamApp:
         self.prober = Pool(1, "iamd-ready")  # apart, so that a full pool does not delay it
         self.fault: tuple[float, str] | None = None  # (when, what) of the last lasting fault
         self.durable = group_commit.enable(state.store)  # None: each commit is durable itself
+        self.console = None
+        if state.settings.console:
+            from .console.routes import Console
+            self.console = Console(self)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -107,7 +115,7 @@ class IamApp:
         await send({"type": "http.response.start", "status": resp.status, "headers": [
             (b"content-type", resp.content_type.encode()),
             (b"content-length", str(len(resp.body)).encode()),
-            (b"x-amzn-requestid", rid.encode())]})
+            (b"x-amzn-requestid", rid.encode()), *resp.headers]})
         await send({"type": "http.response.body", "body": resp.body})
 
     async def _lifespan(self, receive, send):
@@ -183,6 +191,10 @@ class IamApp:
             if path.startswith("/issuer/") and method == "GET":
                 return self.logged(self.issuer_document(path, rid), "issuer", "-", start)
             headers = _headers(scope)
+            if self.console is not None and (path == CONSOLE or path.startswith(CONSOLE + "/")):
+                action = f"console {method} {path}"[:120]
+                resp, caller_arn = self.console.handle(scope, headers, body, rid)
+                return self.logged(resp, action, caller_arn, start)
             raw_query = scope["query_string"].decode("latin-1")
             params = parse_form(raw_query) if raw_query else {}
             if method == "POST" and body:
@@ -206,22 +218,7 @@ class IamApp:
                     method, (scope.get("raw_path") or b"/").decode("latin-1"), raw_query, params,
                     headers, body, op.service)
                 caller_arn = caller.arn
-            data, type_errors = parse_input(op.input_shape, params)
-            validate_input(op.input_shape, data, type_errors)
-            handler = self.handlers.get(op.name)
-            if handler is None:
-                raise AWSError("NotImplemented", f"The operation {op.name} is not implemented by iamd yet.",
-                               sender=False)
-            write = not op.name.startswith(READ_ONLY_PREFIXES) or op.name in WRITES_DESPITE_NAME
-
-            account = caller.account_id if caller is not None else st.account_id  # the signer's account
-
-            def run(tx):
-                ctx = Context(tx, caller, account, region, rid, time.time(), st,
-                              {"account_created": st.created(tx, account)})
-                st.authorize(ctx, op.name, data, Peer.of(scope, headers))
-                return handler(ctx, data)
-            out = st.store.run(run, write=write)
+            out = self.invoke(op, params, caller, region, rid, Peer.of(scope, headers))
             resp = Response(200, serialize_response(op, out, rid), "text/xml", rid)
         except AWSError as err:
             resp = self.error(err, rid)
@@ -236,6 +233,27 @@ class IamApp:
                 resp = self.error(AWSError("InternalFailure", "The request processing has failed because of "
                                            "an unknown error, exception or failure.", 500, sender=False), rid)
         return self.logged(resp, action, caller_arn, start)
+
+    def invoke(self, op, params: dict, caller, region: str, rid: str, peer: Peer):
+        """Steps 5 and 6 for a known caller: parse and validate the input, then authorize
+        and run the handler in one transaction. The console calls it too, as its signed-in
+        principal: one authorization path for both."""
+        data, type_errors = parse_input(op.input_shape, params)
+        validate_input(op.input_shape, data, type_errors)
+        handler = self.handlers.get(op.name)
+        if handler is None:
+            raise AWSError("NotImplemented", f"The operation {op.name} is not implemented by iamd yet.",
+                           sender=False)
+        st = self.state
+        write = not op.name.startswith(READ_ONLY_PREFIXES) or op.name in WRITES_DESPITE_NAME
+        account = caller.account_id if caller is not None else st.account_id  # the signer's account
+
+        def run(tx):
+            ctx = Context(tx, caller, account, region, rid, time.time(), st,
+                          {"account_created": st.created(tx, account)})
+            st.authorize(ctx, op.name, data, peer)
+            return handler(ctx, data)
+        return st.store.run(run, write=write)
 
     def logged(self, resp: Response, action: str, caller_arn: str, start: float) -> Response:
         """Note the request's access-log line (written on the loop); nothing secret goes in it."""

@@ -22,6 +22,7 @@ class Settings:
     header_timeout: float = 10.0  # seconds to send a request's headers
     body_timeout: float = 30.0  # seconds to send its body, once the headers are in
     keep_alive_timeout: float = 5.0  # seconds a connection may idle between requests
+    console: bool = True  # the web console under /console/
     db_timeout: float = 5.0  # seconds: every database wait of a request is bounded by it
     allow_http_issuers: list = field(default_factory=list)  # OIDC issuers reachable over plain HTTP
     public_url: str | None = None  # how clients reach iamd: the base of its own issuer URLs

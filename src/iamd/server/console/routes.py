@@ -115,8 +115,9 @@ class Page:
         peer = Peer(self.req.source_ip, self.req.secure, self.req.headers.get("user-agent"))
 
         def run(tx):
-            ctx = Context(tx, self.principal, st.account_id, "us-east-1", self.req.rid, time.time(), st,
-                          {"account_created": st.account_created})
+            account = self.principal.account_id
+            ctx = Context(tx, self.principal, account, "us-east-1", self.req.rid, time.time(), st,
+                          {"account_created": st.created(tx, account)})
             st.authorize(ctx, operation, {}, peer)
             return fn(ctx)
         try:

@@ -17,7 +17,8 @@ def cli():
 cli.add_command(serve)
 
 # Subcommand groups owned by other modules; each is optional until it lands.
-for module, name in (("iamd.cli.account", "account"), ("iamd.cli.aws_policies", "aws_policies")):
+for module, name in (("iamd.cli.account", "account"), ("iamd.cli.aws_policies", "aws_policies"),
+                     ("iamd.cli.audit", "audit")):
     try:
         cli.add_command(getattr(importlib.import_module(module), name))
     except ImportError:

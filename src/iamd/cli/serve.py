@@ -2,6 +2,7 @@
 
 import signal
 import sys
+from pathlib import Path
 
 import click
 
@@ -37,10 +38,17 @@ def _exit_quietly_after_shutdown() -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="worker processes")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="one JSON line per request on stderr")
+@click.option("--audit/--no-audit", default=True, show_default=True,
+              help="record every API call as a CloudTrail record in the store")
+@click.option("--audit-dir", default=None, type=click.Path(file_okay=False),
+              help="deliver the records as CloudTrail log files (AWSLogs/...json.gz) under this directory")
+@click.option("--audit-retention-days", default=90, show_default=True, type=click.IntRange(min=0),
+              help="delete records older than this many days (0: keep them forever)")
 @click.option("--quota", "quotas", multiple=True, default=(), metavar="NAME=N",
               help="override one of AWS's default quotas for the account, e.g. UsersQuota=20000 "
                    "(names as in GetAccountSummary); kept in the store")
-def serve(host, port, data_dir, database_url, account_id, auth, workers, access_log, quotas):
+def serve(host, port, data_dir, database_url, account_id, auth, workers, access_log, audit, audit_dir,
+          audit_retention_days, quotas):
     """Run the IAM/STS server."""
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
@@ -56,7 +64,10 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
                                                                  "sqlite:///")):
         raise click.BadParameter("expected postgresql://user@host:port/db", param_hint="--database-url")
     overrides = _parse_quotas(quotas)
-    settings = Settings(host, port, data_dir, database_url, account_id, auth, workers, access_log)
+    settings = Settings(host, port, data_dir, database_url, account_id, auth, workers, access_log, audit,
+                        str(Path(audit_dir).resolve()) if audit_dir else None, audit_retention_days)
+    if audit_dir:
+        _writable_dir(audit_dir)
     box = SecretBox.load(settings.data_path)
     store = None
     try:
@@ -81,6 +92,10 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
         say("auth: OFF, INSECURE: no signature is checked and no policy enforced; a known access key "
             "acts as its owner, any other as the account root; POST /moto-api/reset wipes all state, "
             "POST /moto-api/reset-auth N turns checks on after N calls. For tests only.")
+    if audit:
+        say(f"audit trail: on, kept {audit_retention_days or 'forever'}"
+            f"{' days' if audit_retention_days else ''}"
+            f"{f', delivered to {settings.audit_dir}' if audit_dir else ''}")
     say(f"root credentials: {info.root_key_source}")
     if info.credentials_path:
         say(f"  export AWS_SHARED_CREDENTIALS_FILE={info.credentials_path}")
@@ -90,6 +105,16 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     uvicorn.run("iamd.server.app:create_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", log_level="warning", access_log=False,
                 timeout_graceful_shutdown=10)
+
+
+def _writable_dir(path: str) -> None:
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        probe = Path(path) / ".iamd-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write there: {exc.strerror}", param_hint="--audit-dir") from None
 
 
 def _parse_quotas(values) -> dict[str, int]:

@@ -5,8 +5,11 @@
 3. find the operation by Action and Version
 4. authenticate (SigV4) unless the operation arrives unsigned
 5. parse and validate the input against the model
-6. in one transaction: authorize (the seam in `authorize.py`), then run the handler
+6. in one transaction: authorize (the seam in `authorize.py`), then run the handler, then
+   (a successful write) insert its audit record (`audit.py`)
 7. serialize the output, or the error, and log one line
+8. any call whose record is not yet stored (reads, failures, denials, calls that failed
+   authentication) is queued for the audit trail's background writer
 """
 
 import gc
@@ -19,6 +22,7 @@ import traceback
 
 from sqlalchemy.exc import OperationalError
 
+from ..auth.sigv4 import credential_hint
 from ..protocol.errors import COMMON_STATUS, AWSError
 from ..protocol.model import catalog
 from ..protocol.parser import parse_form, parse_input
@@ -27,6 +31,7 @@ from ..protocol.serializer import serialize_error, serialize_response
 from ..protocol.validate import validate_input
 from ..service.registry import Context, load_handlers
 from .access_log import AccessLog
+from .audit import AuditTrail, Call
 from .authorize import Peer
 from .settings import Settings
 from .state import AppState
@@ -48,6 +53,10 @@ class IamApp:
         self.catalog = catalog()
         self.handlers = load_handlers()
         self.access_log = AccessLog() if state.settings.access_log else None
+        s = state.settings
+        self.audit = AuditTrail(state.store, s.audit_dir, s.audit_retention_days) if s.audit else None
+        if self.audit is not None:
+            self.audit.start()
         dbapi = state.store.engine.dialect.dbapi  # the fast path raises the driver's own errors
         self.db_down = (OperationalError, dbapi.OperationalError, dbapi.InterfaceError)
 
@@ -85,6 +94,8 @@ class IamApp:
             elif msg["type"] == "lifespan.shutdown":
                 if self.access_log is not None:
                     self.access_log.flush()
+                if self.audit is not None:
+                    self.audit.close()
                 self.state.store.dispose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -95,6 +106,9 @@ class IamApp:
         start = time.perf_counter()
         method, path = scope["method"], scope["path"]
         action, caller_arn = "-", "-"
+        audit = self.audit
+        op = caller = data = out = error = headers = params = None
+        region, recorded, at = "us-east-1", False, time.time()
         try:
             if path == "/health" and method == "GET":
                 return self.logged(Response(200, b'{"status":"ok"}', "application/json", rid),
@@ -116,6 +130,7 @@ class IamApp:
                 raise AWSError("MissingAction", "Missing Action")
             action = params["Action"]
             op = self.catalog.find(action, params.get("Version"))
+            action = op.name if op is not None else action[:128]
             if op is None:
                 raise AWSError("InvalidAction", f"Could not find operation {action} for version "
                                                 f"{params.get('Version', '2010-05-08')}")
@@ -134,27 +149,52 @@ class IamApp:
                 raise AWSError("NotImplemented", f"The operation {op.name} is not implemented by iamd yet.",
                                sender=False)
             write = not op.name.startswith(READ_ONLY_PREFIXES)
+            peer = Peer.of(scope, headers)
 
             def run(tx):
                 ctx = Context(tx, caller, st.account_id, region, rid, time.time(), st,
                               {"account_created": st.account_created})
-                st.authorize(ctx, op.name, data, Peer.of(scope, headers))
-                return handler(ctx, data)
+                st.authorize(ctx, op.name, data, peer)
+                result = handler(ctx, data)
+                if write and audit is not None:
+                    audit.within(tx, Call(at, op, action, op.service, caller, None, region, data, result, None,
+                                          peer.ip, peer.user_agent, rid, caller.account_id if caller else
+                                          st.account_id))
+                return result
             out = st.store.run(run, write=write)
+            recorded = write
             resp = Response(200, serialize_response(op, out, rid), "text/xml", rid)
         except AWSError as err:
-            resp = self.error(err, rid)
+            error = err
         except UnicodeDecodeError:
-            resp = self.error(AWSError("MalformedQueryString", "The request body is not valid UTF-8."), rid)
+            error = AWSError("MalformedQueryString", "The request body is not valid UTF-8.")
         except self.db_down:  # the database is down or locked out: 503, which SDKs retry
             log.error("request %s: database unavailable:\n%s", rid, traceback.format_exc())
-            resp = self.error(AWSError("ServiceUnavailable", "Service is unavailable. Please try again later.",
-                                       503, sender=False), rid)
+            error = AWSError("ServiceUnavailable", "Service is unavailable. Please try again later.", 503,
+                             sender=False)
         except Exception:  # a bug: answer 500 in the AWS envelope, keep the traceback in the log
             log.error("request %s failed:\n%s", rid, traceback.format_exc())
-            resp = self.error(AWSError("InternalFailure", "The request processing has failed because of "
-                                       "an unknown error, exception or failure.", 500, sender=False), rid)
+            error = AWSError("InternalFailure", "The request processing has failed because of "
+                             "an unknown error, exception or failure.", 500, sender=False)
+        if error is not None:
+            resp = self.error(error, rid)
+        if audit is not None and not recorded:
+            audit.note(self._call(at, scope, headers, params, op, action, caller, region, data, error, rid))
         return self.logged(resp, action, caller_arn, start)
+
+    def _call(self, at, scope, headers, params, op, action, caller, region, data, error, rid) -> Call:
+        """The audit trail's view of a call it records after the fact (reads and failures)."""
+        headers = headers if headers is not None else _headers(scope)
+        client = scope.get("client")
+        hint = None
+        if caller is None and params is not None:
+            hint = credential_hint(headers, params)
+        service = op.service if op is not None else (
+            "sts" if params and params.get("Version") == "2011-06-15" else "iam")
+        return Call(at, op, action if action != "-" else "Unknown", service, caller, hint and hint[0], region,
+                    data, None, (error.code, error.message) if error is not None else None,
+                    client[0] if client else None, headers.get("user-agent"), rid,
+                    caller.account_id if caller is not None else self.state.account_id)
 
     def logged(self, resp: Response, action: str, caller_arn: str, start: float) -> Response:
         """One access-log line per request; nothing secret goes in it."""

@@ -18,6 +18,9 @@ class Settings:
     auth: str = "enforce"
     workers: int = 1
     access_log: bool = True
+    audit: bool = True  # the audit trail (server/audit.py)
+    audit_dir: str | None = None  # where CloudTrail files are delivered
+    audit_retention_days: int = 90  # 0: keep records forever
 
     @property
     def enforce(self) -> bool:

@@ -56,6 +56,17 @@ class Query:
         cur.close()
         return row[0] if row is not None else None
 
+    def many(self, tx, rows: list[dict]) -> None:
+        """Run the statement once per row (executemany), e.g. a batch of inserts."""
+        dialect = tx.conn.dialect
+        sql, names, defaults, _ = self._compiled.get(dialect.name) or self._compile(dialect)
+        if defaults:
+            rows = [{**defaults, **r} for r in rows]
+        args = [tuple(r[n] for n in names) for r in rows] if names is not None else rows
+        cur = tx.raw.cursor()
+        cur.executemany(sql, args)
+        cur.close()
+
     def run(self, tx, **params) -> int:
         cur, _ = self._cursor(tx, params)
         n = cur.rowcount

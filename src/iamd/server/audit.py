@@ -1,0 +1,177 @@
+"""The audit trail: every API call becomes one CloudTrail record (protocol/cloudtrail.py).
+
+A successful write's record is inserted in the write's own transaction (`within`), so an
+acknowledged change and its record are durable together. Every other call (reads,
+failures, denials, calls that fail authentication) is queued (`note`) and written in
+batches by a background thread every FLUSH_EVERY seconds: a read pays no database write of
+its own. The queue is bounded: past MAX_PENDING the request that finds it full writes the
+batch itself. The same thread delivers records as CloudTrail files
+(server/audit_delivery.py) when `--audit-dir` is set and purges records older than
+`--audit-retention-days`.
+"""
+
+import logging
+import threading
+import time
+from collections import deque
+
+from ..protocol import cloudtrail
+from ..protocol.quirks import READ_ONLY_PREFIXES
+from ..store import audit as rows
+from .audit_delivery import deliver
+
+log = logging.getLogger("iamd.audit")
+
+FLUSH_EVERY = 0.2
+DELIVER_EVERY = 1.0
+PURGE_EVERY = 600.0
+MAX_PENDING = 20_000
+BATCH = 2_000
+
+
+class Call:
+    """What a record is built from, captured on the request path without building it."""
+
+    __slots__ = ("at", "op", "action", "service", "caller", "key_hint", "region", "data", "out", "error",
+                 "ip", "user_agent", "rid", "recipient")
+
+    def __init__(self, at, op, action, service, caller, key_hint, region, data, out, error, ip, user_agent,
+                 rid, recipient):
+        self.at, self.op, self.action, self.service = at, op, action, service
+        self.caller, self.key_hint, self.region, self.data, self.out = caller, key_hint, region, data, out
+        self.error, self.ip, self.user_agent, self.rid, self.recipient = error, ip, user_agent, rid, recipient
+
+
+# STS calls that mint credentials: their records keep responseElements (with no secret).
+_CREDENTIAL_READS = frozenset({"GetSessionToken", "GetFederationToken"})
+
+
+def read_only(op) -> bool:
+    """CloudTrail's readOnly: reads, and every STS call."""
+    return op is not None and (op.service == "sts" or op.name.startswith(READ_ONLY_PREFIXES))
+
+
+def keeps_response(op) -> bool:
+    """Records of reads carry no responseElements; those of writes and of STS's grants do."""
+    return not op.name.startswith(READ_ONLY_PREFIXES) or op.name in _CREDENTIAL_READS
+
+
+class AuditTrail:
+    def __init__(self, store, audit_dir: str | None, retention_days: int):
+        self.store = store
+        self.audit_dir = audit_dir
+        self.retention_days = retention_days
+        self.pending: deque = deque()
+        self._identities: dict = {}
+        self._lock = threading.Lock()  # one flush at a time (the thread, or a request when full)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the request path -------------------------------------------------------------------
+
+    def within(self, tx, call: Call) -> None:
+        """Insert the record of a successful write in its own transaction."""
+        rows.add(tx, [self.row(call)])
+
+    def note(self, call: Call) -> None:
+        """Queue the record of any other call for the background writer."""
+        self.pending.append(call)
+        if len(self.pending) >= MAX_PENDING:
+            self.flush()
+
+    # -- building ---------------------------------------------------------------------------
+
+    def identity(self, call: Call) -> dict:
+        caller = call.caller
+        if caller is None:
+            return cloudtrail.user_identity(None, call.key_hint, call.op.name if call.op else "", call.data)
+        try:
+            ident = self._identities.get(caller)
+        except TypeError:  # a principal carrying unhashable session claims
+            return cloudtrail.user_identity(caller)
+        if ident is None:
+            if len(self._identities) > 10_000:
+                self._identities.clear()
+            ident = self._identities[caller] = cloudtrail.user_identity(caller)
+        return ident
+
+    def row(self, call: Call) -> dict:
+        op = call.op
+        ro = read_only(op)
+        request = response = None
+        if op is not None:
+            request = cloudtrail.parameters(op.input_shape, call.data)
+            if call.error is None and keeps_response(op):
+                response = cloudtrail.parameters(op.output_shape, call.out)
+        ident = self.identity(call)
+        rec = cloudtrail.record(
+            at=call.at, service=call.service, event_name=call.action, read_only=ro, identity=ident,
+            region=call.region, source_ip=call.ip, user_agent=call.user_agent, request=request,
+            response=response, error=call.error, request_id=call.rid, recipient=call.recipient)
+        caller = call.caller
+        return {"event_id": rec["eventID"], "account_id": call.recipient, "event_time": call.at,
+                "event_name": call.action[:128], "principal_arn": caller.arn if caller else None,
+                "user_name": caller.name if caller else None,
+                "error_code": call.error[0][:128] if call.error else None, "read_only": ro,
+                "record": cloudtrail.dumps(rec)}
+
+    # -- the background thread ----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="iamd-audit", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the thread; write what is queued and deliver it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30)
+        self.flush()
+        self._deliver()
+
+    def flush(self) -> None:
+        with self._lock:
+            while self.pending:
+                batch = []
+                pending = self.pending
+                while pending and len(batch) < BATCH:
+                    batch.append(pending.popleft())
+                try:
+                    built = [self.row(c) for c in batch]
+                    self.store.run(lambda tx: rows.add(tx, built))
+                except Exception:  # noqa: BLE001 - the database is down: keep the calls for later
+                    log.error("audit: cannot write %d records; will retry", len(batch), exc_info=True)
+                    pending.extendleft(reversed(batch))
+                    while len(pending) > MAX_PENDING:  # bounded even while the database is away
+                        pending.popleft()
+                    return
+
+    def _deliver(self) -> None:
+        if self.audit_dir is None:
+            return
+        try:
+            deliver(self.store, self.audit_dir)
+        except Exception:  # noqa: BLE001 - the next round tries again
+            log.error("audit: delivery failed; will retry", exc_info=True)
+
+    def _purge(self) -> None:
+        if self.retention_days <= 0:
+            return
+        cutoff = time.time() - self.retention_days * 86400
+        try:
+            self.store.run(lambda tx: rows.purge(tx, cutoff, self.audit_dir is not None))
+        except Exception:  # noqa: BLE001
+            log.error("audit: purge failed; will retry", exc_info=True)
+
+    def _loop(self) -> None:
+        next_delivery = time.monotonic() + DELIVER_EVERY
+        next_purge = time.monotonic()
+        while not self._stop.wait(FLUSH_EVERY):
+            self.flush()
+            now = time.monotonic()
+            if now >= next_delivery:
+                self._deliver()
+                next_delivery = now + DELIVER_EVERY
+            if now >= next_purge:
+                self._purge()
+                next_purge = now + PURGE_EVERY

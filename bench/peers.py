@@ -62,7 +62,8 @@ class Peer:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def start_iamd(database_url: str | None = None, access_log: bool = True, workers: int = 1) -> Peer:
+def start_iamd(database_url: str | None = None, access_log: bool = True, workers: int = 1,
+               audit: bool = True) -> Peer:
     tmp = Path(tempfile.mkdtemp(prefix="bench-iamd-"))
     port = free_port()
     log = tmp / "server.log"
@@ -72,6 +73,8 @@ def start_iamd(database_url: str | None = None, access_log: bool = True, workers
         cmd += ["--database-url", database_url]
     if not access_log:
         cmd.append("--no-access-log")
+    if not audit:
+        cmd.append("--no-audit")
     for q in BENCH_QUOTAS:  # the account scenarios go past AWS's default quotas
         cmd += ["--quota", q]
     proc = subprocess.Popen(_pinned(cmd), stdout=open(log, "wb"), stderr=subprocess.STDOUT)

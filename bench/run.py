@@ -146,7 +146,8 @@ TIMED = {
 
 def run_peers(fn, args, with_reference: bool):
     """Yield (peer name, result) of `fn` run against each server in turn, one at a time."""
-    starters = [("iamd", lambda: peers.start_iamd(args.database_url, not args.no_access_log))]
+    starters = [("iamd", lambda: peers.start_iamd(args.database_url, not args.no_access_log,
+                                                  audit=not args.no_audit))]
     if not args.skip_moto:
         starters.append(("moto", peers.start_moto))
     if with_reference:
@@ -179,6 +180,7 @@ def main(argv=None):
     ap.add_argument("--database-url", default=None, help="run iamd on PostgreSQL instead of SQLite")
     ap.add_argument("--no-access-log", action="store_true")
     ap.add_argument("--skip-moto", action="store_true")
+    ap.add_argument("--no-audit", action="store_true", help="run iamd with its audit trail off")
     args = ap.parse_args(argv)
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {GEN_CPU})

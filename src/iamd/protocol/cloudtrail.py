@@ -29,14 +29,21 @@ IAM_REGION = "us-east-1"
 SECRET_MEMBERS = frozenset({
     "SecretAccessKey", "SessionToken", "Password", "OldPassword", "NewPassword", "PrivateKey",
     "ServicePassword", "Base32StringSeed", "QRCodePNG", "SAMLAssertion", "WebIdentityToken",
-    "AuthenticationCode1", "AuthenticationCode2", "TokenCode", "ClientSecret",
+    "AuthenticationCode1", "AuthenticationCode2", "TokenCode", "ClientSecret", "AddPrivateKey",
+    "ServiceCredentialSecret", "TradeInToken",
 })
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+_last_second: list = [None, ""]
+
+
 def event_time(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    second = int(t)
+    if _last_second[0] != second:  # most records share their second with the previous one
+        _last_second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))]
+    return _last_second[1]
 
 
 def java_time(t: float) -> str:
@@ -161,42 +168,32 @@ def user_identity(caller, key_hint: str | None = None, op_name: str = "", data: 
 # -- the record -------------------------------------------------------------------------------
 
 def event_id() -> str:
-    b = bytearray(os.urandom(16))
-    b[6] = b[6] & 0x0F | 0x40
-    b[8] = b[8] & 0x3F | 0x80
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A random (version 4) UUID, as CloudTrail's eventIDs are."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
-def record(*, at: float, service: str, event_name: str, read_only: bool, identity: dict, region: str,
-           source_ip: str | None, user_agent: str | None, request: dict | None, response: dict | None,
-           error: tuple[str, str] | None, request_id: str, recipient: str, eid: str | None = None) -> dict:
-    """The CloudTrail record of one call, keys in the order CloudTrail writes them."""
-    rec = {
-        "eventVersion": EVENT_VERSION,
-        "userIdentity": identity,
-        "eventTime": event_time(at),
-        "eventSource": SOURCES.get(service, SOURCES["iam"]),
-        "eventName": event_name,
-        "awsRegion": IAM_REGION if service == "iam" else region,
-        "sourceIPAddress": source_ip or "AWS Internal",
-        "userAgent": user_agent or "",
-        "requestParameters": request,
-        "responseElements": None if error else response,
-    }
-    if error is not None:
-        rec["errorCode"], rec["errorMessage"] = error
-    rec.update({
-        "requestID": request_id,
-        "eventID": eid or event_id(),
-        "readOnly": read_only,
-        "eventType": "AwsApiCall",
-        "managementEvent": True,
-        "recipientAccountId": recipient,
-        "eventCategory": "Management",
-    })
-    return rec
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+_str = json.encoder.encode_basestring  # a JSON string literal, as json.dumps(ensure_ascii=False) writes it
 
 
-def dumps(rec: dict) -> str:
-    return json.dumps(rec, separators=(",", ":"), ensure_ascii=False)
+def dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def record(*, at: float, service: str, event_name: str, read_only: bool, identity: str, region: str,
+           source_ip: str | None, user_agent: str | None, request: str, response: str,
+           error: tuple[str, str] | None, request_id: str, recipient: str, eid: str) -> str:
+    """The CloudTrail record of one call as JSON text, keys in the order CloudTrail writes
+    them. `identity`, `request` and `response` arrive as JSON text ("null" for none): the
+    audit trail caches a caller's identity and small parameter sets, and every record is
+    written once, so the text is put together here instead of walking a dict."""
+    err = f'"errorCode":{_str(error[0])},"errorMessage":{_str(error[1])},' if error is not None else ""
+    return (f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity},"eventTime":"{event_time(at)}",'
+            f'"eventSource":"{SOURCES.get(service, SOURCES["iam"])}","eventName":{_str(event_name)},'
+            f'"awsRegion":{_str(IAM_REGION if service == "iam" else region)},'
+            f'"sourceIPAddress":{_str(source_ip or "AWS Internal")},"userAgent":{_str(user_agent or "")},'
+            f'"requestParameters":{request},"responseElements":{"null" if error else response},{err}'
+            f'"requestID":{_str(request_id)},"eventID":"{eid}","readOnly":{"true" if read_only else "false"},'
+            f'"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":{_str(recipient)},'
+            f'"eventCategory":"Management"}}')

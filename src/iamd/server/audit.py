@@ -27,6 +27,7 @@ DELIVER_EVERY = 1.0
 PURGE_EVERY = 600.0
 MAX_PENDING = 20_000
 BATCH = 2_000
+CACHE = 10_000
 
 
 class Call:
@@ -63,6 +64,7 @@ class AuditTrail:
         self.retention_days = retention_days
         self.pending: deque = deque()
         self._identities: dict = {}
+        self._requests: dict = {}
         self._lock = threading.Lock()  # one flush at a time (the thread, or a request when full)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -81,39 +83,59 @@ class AuditTrail:
 
     # -- building ---------------------------------------------------------------------------
 
-    def identity(self, call: Call) -> dict:
+    def identity(self, call: Call) -> str:
+        """userIdentity as JSON text, cached per principal."""
         caller = call.caller
         if caller is None:
-            return cloudtrail.user_identity(None, call.key_hint, call.op.name if call.op else "", call.data)
+            return cloudtrail.dumps(cloudtrail.user_identity(None, call.key_hint, call.op.name if call.op else "",
+                                                             call.data))
         try:
             ident = self._identities.get(caller)
         except TypeError:  # a principal carrying unhashable session claims
-            return cloudtrail.user_identity(caller)
+            return cloudtrail.dumps(cloudtrail.user_identity(caller))
         if ident is None:
-            if len(self._identities) > 10_000:
+            if len(self._identities) > CACHE:
                 self._identities.clear()
-            ident = self._identities[caller] = cloudtrail.user_identity(caller)
+            ident = self._identities[caller] = cloudtrail.dumps(cloudtrail.user_identity(caller))
         return ident
 
-    def row(self, call: Call) -> dict:
+    def request(self, op, data) -> str:
+        """requestParameters as JSON text; small flat inputs (a GetUser's UserName) are cached."""
+        if not data:
+            return "null"
+        key = None
+        if len(data) <= 4:
+            key = (op.name, *data.items())
+            try:
+                text = self._requests.get(key)
+            except TypeError:  # a list or map among the values
+                key = text = None
+            if text is not None:
+                return text
+        text = cloudtrail.dumps(cloudtrail.parameters(op.input_shape, data))
+        if key is not None:
+            if len(self._requests) > CACHE:
+                self._requests.clear()
+            self._requests[key] = text
+        return text
+
+    def row(self, call: Call) -> tuple:
         op = call.op
         ro = read_only(op)
-        request = response = None
+        request = response = "null"
         if op is not None:
-            request = cloudtrail.parameters(op.input_shape, call.data)
+            request = self.request(op, call.data)
             if call.error is None and keeps_response(op):
-                response = cloudtrail.parameters(op.output_shape, call.out)
-        ident = self.identity(call)
-        rec = cloudtrail.record(
-            at=call.at, service=call.service, event_name=call.action, read_only=ro, identity=ident,
+                response = cloudtrail.dumps(cloudtrail.parameters(op.output_shape, call.out))
+        eid = cloudtrail.event_id()
+        text = cloudtrail.record(
+            at=call.at, service=call.service, event_name=call.action, read_only=ro, identity=self.identity(call),
             region=call.region, source_ip=call.ip, user_agent=call.user_agent, request=request,
-            response=response, error=call.error, request_id=call.rid, recipient=call.recipient)
+            response=response, error=call.error, request_id=call.rid, recipient=call.recipient, eid=eid)
         caller = call.caller
-        return {"event_id": rec["eventID"], "account_id": call.recipient, "event_time": call.at,
-                "event_name": call.action[:128], "principal_arn": caller.arn if caller else None,
-                "user_name": caller.name if caller else None,
-                "error_code": call.error[0][:128] if call.error else None, "read_only": ro,
-                "record": cloudtrail.dumps(rec)}
+        return (eid, call.recipient, call.at, call.action[:128], caller.arn if caller else None,
+                caller.name if caller else None, call.error[0][:128] if call.error else None, ro,
+                self.audit_dir is None, text)  # store.audit.COLUMNS
 
     # -- the background thread ----------------------------------------------------------------
 

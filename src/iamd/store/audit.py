@@ -7,14 +7,14 @@ from .fastq import Query
 from .schema.audit import audit_events as ae
 
 COLUMNS = ("event_id", "account_id", "event_time", "event_name", "principal_arn", "user_name",
-           "error_code", "read_only", "record")
+           "error_code", "read_only", "delivered", "record")
 _INSERT = Query(insert(ae).values({c: bindparam(c) for c in COLUMNS}))
 
 
-def add(tx, rows: list[dict]) -> None:
-    """Insert rows (dicts with COLUMNS) in the caller's transaction."""
+def add(tx, rows: list[tuple]) -> None:
+    """Insert rows (tuples of COLUMNS' values) in the caller's transaction."""
     if rows:
-        _INSERT.many(tx, rows)
+        _INSERT.many(tx, COLUMNS, rows)
 
 
 def find(tx, *, since: float | None = None, until: float | None = None, user: str | None = None,

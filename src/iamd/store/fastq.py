@@ -56,13 +56,17 @@ class Query:
         cur.close()
         return row[0] if row is not None else None
 
-    def many(self, tx, rows: list[dict]) -> None:
-        """Run the statement once per row (executemany), e.g. a batch of inserts."""
+    def many(self, tx, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """Run the statement once per row (executemany), each row a tuple of the values of
+        `columns`, e.g. a batch of inserts."""
         dialect = tx.conn.dialect
         sql, names, defaults, _ = self._compiled.get(dialect.name) or self._compile(dialect)
-        if defaults:
-            rows = [{**defaults, **r} for r in rows]
-        args = [tuple(r[n] for n in names) for r in rows] if names is not None else rows
+        if names is None:  # named parameters (psycopg)
+            args = [{**defaults, **dict(zip(columns, r))} for r in rows]
+        elif tuple(names) == columns and not defaults:
+            args = rows
+        else:
+            args = [tuple({**defaults, **dict(zip(columns, r))}[n] for n in names) for r in rows]
         cur = tx.raw.cursor()
         cur.executemany(sql, args)
         cur.close()

@@ -42,7 +42,13 @@ def scenario_getuser(peer, seconds, conns):
     client(peer).create_user(UserName="bench-get") if peer.name != "reference" else None
     reqs = _signed(peer, "GetUser", [{"UserName": "bench-get"}] * 16)
     loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)  # warm up
-    return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+    cpu = peer.cpu_seconds()
+    result = loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+    cpu = peer.cpu_seconds() - cpu
+    if cpu > 0:
+        print(f"getuser      {peer.name:10s} server CPU {cpu / result.requests * 1e6:7.1f} us/request = "
+              f"{result.requests / cpu:9.1f} requests per CPU-second", flush=True)
+    return result
 
 
 def _conditioned_policy(i: int, resource: str) -> str:

@@ -36,14 +36,18 @@ SECRET_MEMBERS = frozenset({
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-_last_second: list = [None, ""]
+_last_second: tuple = (None, "")  # replaced whole, so that threads never see half of it
 
 
 def event_time(t: float) -> str:
+    global _last_second
     second = int(t)
-    if _last_second[0] != second:  # most records share their second with the previous one
-        _last_second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))]
-    return _last_second[1]
+    cached = _last_second
+    if cached[0] == second:  # most records share their second with the previous one
+        return cached[1]
+    text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    _last_second = (second, text)
+    return text
 
 
 def java_time(t: float) -> str:
@@ -112,10 +116,12 @@ def _session(caller) -> dict:
 
 
 def _attributes(s: dict) -> dict:
-    issued = s.get("issued_at") or s.get("iat")
-    mfa = s.get("mfa_at") or s.get("mfa")
-    out = {"creationDate": event_time(issued) if issued else None, "mfaAuthenticated": "true" if mfa else "false"}
-    return {k: v for k, v in out.items() if v is not None}
+    issued = s.get("issued_at", s.get("iat"))
+    mfa = s.get("mfa_at", s.get("mfa"))
+    out = {"mfaAuthenticated": "false" if mfa is None else "true"}
+    if issued is not None:
+        out = {"creationDate": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(issued)), **out}
+    return out
 
 
 def user_identity(caller, key_hint: str | None = None, op_name: str = "", data: dict | None = None) -> dict:

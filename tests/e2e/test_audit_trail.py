@@ -170,6 +170,17 @@ def test_unauthenticated_calls_are_recorded(trail_server):
     check_shape(rec, trail_server.account_id)
 
 
+def test_malformed_calls_are_recorded(trail_server):
+    resp = requests.post(trail_server.endpoint, data={"Action": "NoSuchThing", "Version": "2010-05-08"})
+    rec = record_of(trail_server, resp.headers["x-amzn-requestid"])
+    assert (rec["eventName"], rec["errorCode"], rec["requestParameters"]) == ("NoSuchThing", "InvalidAction", None)
+    resp = requests.post(trail_server.endpoint, data=b"Action=ListUsers&x=" + b"a" * (1 << 20))
+    assert resp.status_code == 413
+    rec = record_of(trail_server, resp.headers["x-amzn-requestid"])
+    assert (rec["eventName"], rec["errorCode"]) == ("Unknown", "RequestEntityTooLarge")
+    check_shape(rec, trail_server.account_id)
+
+
 def test_sts_calls_name_sts_and_the_signed_region(trail_server):
     sts = trail_server.client("sts", region="eu-west-1")
     got = sts.get_caller_identity()

@@ -76,8 +76,11 @@ class IamApp:
                 break
         rid = _request_id()
         if too_big:
-            resp = self.logged(self.error(AWSError("RequestEntityTooLarge", "Request body exceeds 1 MiB."),
-                                          rid), "-", "-", time.perf_counter())
+            err = AWSError("RequestEntityTooLarge", "Request body exceeds 1 MiB.")
+            if self.audit is not None:
+                self.audit.note(self._call(time.time(), scope, None, None, None, "-", None, "us-east-1", None,
+                                           err, rid))
+            resp = self.logged(self.error(err, rid), "-", "-", time.perf_counter())
         else:
             resp = self.handle(scope, body, rid)
         await send({"type": "http.response.start", "status": resp.status, "headers": [
@@ -130,7 +133,6 @@ class IamApp:
                 raise AWSError("MissingAction", "Missing Action")
             action = params["Action"]
             op = self.catalog.find(action, params.get("Version"))
-            action = op.name if op is not None else action[:128]
             if op is None:
                 raise AWSError("InvalidAction", f"Could not find operation {action} for version "
                                                 f"{params.get('Version', '2010-05-08')}")
@@ -191,7 +193,7 @@ class IamApp:
             hint = credential_hint(headers, params)
         service = op.service if op is not None else (
             "sts" if params and params.get("Version") == "2011-06-15" else "iam")
-        return Call(at, op, action if action != "-" else "Unknown", service, caller, hint and hint[0], region,
+        return Call(at, op, action[:128] if action != "-" else "Unknown", service, caller, hint and hint[0], region,
                     data, None, (error.code, error.message) if error is not None else None,
                     client[0] if client else None, headers.get("user-agent"), rid,
                     caller.account_id if caller is not None else self.state.account_id)

@@ -51,7 +51,8 @@ def test_option_defaults():
     from iamd.cli.serve import serve
     assert {p.name: p.default for p in serve.params} == {
         "host": "127.0.0.1", "port": 8777, "data_dir": "./iamd-data", "database_url": None,
-        "account_id": None, "auth": "enforce", "workers": 1, "access_log": True, "quotas": ()}
+        "account_id": None, "auth": "enforce", "workers": 1, "access_log": True, "quotas": (),
+        "audit": True, "audit_dir": None, "audit_retention_days": 90}
     out = subprocess.run([sys.executable, "-m", "iamd.cli.main", "serve", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for opt in ("--host", "--port", "--data-dir", "--database-url", "--account-id", "--auth", "--workers"):
@@ -122,6 +123,7 @@ def test_banner(logged):
     creds = logged.data_dir.resolve() / "credentials"
     assert banner[5] == f"iamd: root credentials: {creds}"
     assert banner[6] == f"iamd:   export AWS_SHARED_CREDENTIALS_FILE={creds}"
+    assert banner[7] == "iamd: audit trail: on (every call recorded), kept 90 days"
 
 
 def test_files_are_private_and_the_credentials_file_works(logged, monkeypatch):

@@ -92,13 +92,13 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
         say("auth: OFF, INSECURE: no signature is checked and no policy enforced; a known access key "
             "acts as its owner, any other as the account root; POST /moto-api/reset wipes all state, "
             "POST /moto-api/reset-auth N turns checks on after N calls. For tests only.")
-    if audit:
-        say(f"audit trail: on, kept {audit_retention_days or 'forever'}"
-            f"{' days' if audit_retention_days else ''}"
-            f"{f', delivered to {settings.audit_dir}' if audit_dir else ''}")
     say(f"root credentials: {info.root_key_source}")
     if info.credentials_path:
         say(f"  export AWS_SHARED_CREDENTIALS_FILE={info.credentials_path}")
+    if audit:
+        say(f"audit trail: on (every call recorded), kept {audit_retention_days or 'forever'}"
+            f"{' days' if audit_retention_days else ''}"
+            f"{f', delivered to {settings.audit_dir}' if audit_dir else ''}")
     sys.stderr.flush()
     settings.export()
     _exit_quietly_after_shutdown()

@@ -1,6 +1,7 @@
 """The audit trail: one row per API call, its CloudTrail record as JSON beside the columns
 `iamd audit events` filters on. `delivered` marks rows already written to the delivery
-directory; the partial index keeps the undelivered few cheap to find."""
+directory (rows recorded while no directory is set are stored as delivered: they are
+never delivered later); the partial index keeps the undelivered few cheap to find."""
 
 from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, String, Table, Text, false
 

@@ -80,7 +80,9 @@ def error_request_id(exc) -> str:
 @pytest.fixture(scope="module")
 def trail_server(server, server_factory, tmp_path_factory):
     trail = tmp_path_factory.mktemp("trail")
-    srv = server_factory(server.engine, extra_args=["--no-access-log", "--audit-dir", str(trail)]).start()
+    # two workers: each has its own writer and delivery; nothing may be delivered twice
+    srv = server_factory(server.engine, extra_args=["--no-access-log", "--workers", "2",
+                                                    "--audit-dir", str(trail)]).start()
     srv.trail = trail
     return srv
 
@@ -282,6 +284,18 @@ def test_the_record_of_an_acknowledged_write_survives_kill_9(server, server_fact
     assert [r["requestID"] for r in records(srv, "--event-name", "CreateUser")] == [request_id(made)]
 
 
+def test_queued_records_are_written_at_shutdown(server, server_factory, name):
+    srv = server_factory(server.engine, extra_args=["--no-access-log"]).start()
+    iam = srv.client("iam")
+    n = name("bye")
+    iam.create_user(UserName=n)
+    rids = [request_id(iam.get_user(UserName=n)) for _ in range(20)]
+    srv.stop()  # SIGTERM: a graceful stop writes what is queued
+    assert srv.proc.returncode == 0
+    assert [r["requestID"] for r in records(srv, "--event-name", "GetUser", "--user", f"arn:aws:iam::{srv.account_id}:root")
+            if r["requestID"] in rids] == rids
+
+
 # -- delivery ----------------------------------------------------------------------------------
 
 def test_delivered_files_are_cloudtrail_files(trail_server, name):
@@ -355,11 +369,13 @@ def test_events_on_a_store_without_a_trail(tmp_path):
 
 
 def test_tail_follows_new_records(trail_server, name):
-    proc = subprocess.Popen([sys.executable, "-m", "iamd.cli.main", "audit", "tail", "-f", "-n", "0",
+    before = request_id(trail_server.client("iam").create_user(UserName=name("tail")))
+    record_of(trail_server, before)
+    proc = subprocess.Popen([sys.executable, "-m", "iamd.cli.main", "audit", "tail", "-f", "-n", "1",
                              "--output", "json", *store_args(trail_server)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1)  # let it take its starting point
+        assert json.loads(proc.stdout.readline())["eventName"]  # the latest record: it has started
         rid = request_id(trail_server.client("iam").create_user(UserName=name("tail")))
         seen = []
         deadline = time.monotonic() + WAIT

@@ -146,7 +146,7 @@ def test_identity_without_a_principal():
 
 
 def test_record_fields():
-    kw = dict(at=0.0, service="sts", event_name="GetCallerIdentity", read_only=True, identity='{"type":"Root"}',
+    kw = dict(time_text="1970-01-01T00:00:00Z", service="sts", event_name="GetCallerIdentity", read_only=True, identity='{"type":"Root"}',
               region="eu-west-1", source_ip="10.0.0.1", user_agent='ua "quoted"', request="null",
               response="null", request_id="rid", recipient=ACCT, eid=cloudtrail.event_id())
     ok = json.loads(cloudtrail.record(error=None, **kw))

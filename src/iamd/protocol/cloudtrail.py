@@ -16,6 +16,7 @@ seeds and codes, service-specific passwords) are dropped by the walk. Reads reco
 
 import json
 import os
+import random
 import time
 
 from botocore.model import Shape
@@ -174,32 +175,55 @@ def user_identity(caller, key_hint: str | None = None, op_name: str = "", data: 
 # -- the record -------------------------------------------------------------------------------
 
 def event_id() -> str:
-    """A random (version 4) UUID, as CloudTrail's eventIDs are."""
-    h = os.urandom(16).hex()
+    """A random (version 4) UUID, as CloudTrail's eventIDs are: unique, not secret, so drawn
+    from the process's seeded generator rather than a system call per record."""
+    h = f"{_bits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 _str = json.encoder.encode_basestring  # a JSON string literal, as json.dumps(ensure_ascii=False) writes it
+_bits = random.Random(os.urandom(32)).getrandbits
+_repeated: dict[str, str] = {}
+
+
+def _str_cached(value: str) -> str:
+    """_str for values most records repeat (user agents, addresses)."""
+    text = _repeated.get(value)
+    if text is None:
+        if len(_repeated) > 10_000:
+            _repeated.clear()
+        text = _repeated[value] = _str(value)
+    return text
 
 
 def dumps(value) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def record(*, at: float, service: str, event_name: str, read_only: bool, identity: str, region: str,
+def record(*, time_text: str, service: str, event_name: str, read_only: bool, identity: str, region: str,
            source_ip: str | None, user_agent: str | None, request: str, response: str,
            error: tuple[str, str] | None, request_id: str, recipient: str, eid: str) -> str:
     """The CloudTrail record of one call as JSON text, keys in the order CloudTrail writes
     them. `identity`, `request` and `response` arrive as JSON text ("null" for none): the
     audit trail caches a caller's identity and small parameter sets, and every record is
-    written once, so the text is put together here instead of walking a dict."""
+    written once, so the text is put together here instead of walking a dict. `time_text`
+    (from `event_time`), `request_id` and `eid` are iamd's own, written as they are."""
     err = f'"errorCode":{_str(error[0])},"errorMessage":{_str(error[1])},' if error is not None else ""
-    return (f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity},"eventTime":"{event_time(at)}",'
+    return (f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity},"eventTime":"{time_text}",'
             f'"eventSource":"{SOURCES.get(service, SOURCES["iam"])}","eventName":{_str(event_name)},'
             f'"awsRegion":{_str(IAM_REGION if service == "iam" else region)},'
-            f'"sourceIPAddress":{_str(source_ip or "AWS Internal")},"userAgent":{_str(user_agent or "")},'
+            f'"sourceIPAddress":{_str_cached(source_ip or "AWS Internal")},'
+            f'"userAgent":{_str_cached(user_agent or "")},'
             f'"requestParameters":{request},"responseElements":{"null" if error else response},{err}'
-            f'"requestID":{_str(request_id)},"eventID":"{eid}","readOnly":{"true" if read_only else "false"},'
+            f'"requestID":"{request_id}","eventID":"{eid}","readOnly":{"true" if read_only else "false"},'
             f'"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":{_str(recipient)},'
             f'"eventCategory":"Management"}}')
+
+
+def template(**fields) -> tuple[str, str, str, str]:
+    """`record` split around its eventTime, requestID and eventID: the four constant parts
+    of the records of repeated calls (the same caller reading the same thing), to be joined
+    with each call's three values."""
+    mark = "\x00"  # _str escapes NUL everywhere else, so it is only where it is put
+    return tuple(record(time_text=mark, request_id=mark, eid=mark, **fields).split(mark))

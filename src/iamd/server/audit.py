@@ -133,9 +133,12 @@ class AuditTrail:
         ro = read_only(op)
         request = response = "null"
         if op is not None:
-            request = self.request(op, call.data)
-            if call.error is None and keeps_response(op):
-                response = cloudtrail.dumps(cloudtrail.parameters(op.output_shape, call.out))
+            try:
+                request = self.request(op, call.data)
+                if call.error is None and keeps_response(op):
+                    response = cloudtrail.dumps(cloudtrail.parameters(op.output_shape, call.out))
+            except (TypeError, ValueError, AttributeError):  # never fail a call over its record
+                log.error("audit: cannot render the parameters of %s", op.name, exc_info=True)
         eid = cloudtrail.event_id()
         fields = dict(service=call.service, event_name=call.action, read_only=ro, identity=self.identity(call),
                       region=call.region, source_ip=call.ip, user_agent=call.user_agent, request=request,

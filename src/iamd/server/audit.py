@@ -137,8 +137,9 @@ class AuditTrail:
                 request = self.request(op, call.data)
                 if call.error is None and keeps_response(op):
                     response = cloudtrail.dumps(cloudtrail.parameters(op.output_shape, call.out))
-            except (TypeError, ValueError, AttributeError):  # never fail a call over its record
-                log.error("audit: cannot render the parameters of %s", op.name, exc_info=True)
+            except (TypeError, ValueError, AttributeError) as exc:  # never fail a call over its record
+                # the type only: a value in the message could be anything the caller sent
+                log.error("audit: cannot render the parameters of %s (%s)", op.name, type(exc).__name__)
         eid = cloudtrail.event_id()
         fields = dict(service=call.service, event_name=call.action, read_only=ro, identity=self.identity(call),
                       region=call.region, source_ip=call.ip, user_agent=call.user_agent, request=request,

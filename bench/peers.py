@@ -53,6 +53,15 @@ class Peer:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used so far (Linux; 0 elsewhere):
+        on a shared machine, requests per CPU-second compare runs that req/s cannot."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -62,7 +71,8 @@ class Peer:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def start_iamd(database_url: str | None = None, access_log: bool = True, workers: int = 1) -> Peer:
+def start_iamd(database_url: str | None = None, access_log: bool = True, workers: int = 1,
+               audit: bool = True) -> Peer:
     tmp = Path(tempfile.mkdtemp(prefix="bench-iamd-"))
     port = free_port()
     log = tmp / "server.log"
@@ -72,6 +82,8 @@ def start_iamd(database_url: str | None = None, access_log: bool = True, workers
         cmd += ["--database-url", database_url]
     if not access_log:
         cmd.append("--no-access-log")
+    if not audit:
+        cmd.append("--no-audit")
     for q in BENCH_QUOTAS:  # the account scenarios go past AWS's default quotas
         cmd += ["--quota", q]
     proc = subprocess.Popen(_pinned(cmd), stdout=open(log, "wb"), stderr=subprocess.STDOUT)

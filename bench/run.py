@@ -44,7 +44,13 @@ def scenario_getuser(peer, seconds, conns):
     client(peer).create_user(UserName="bench-get") if peer.name != "reference" else None
     reqs = _signed(peer, "GetUser", [{"UserName": "bench-get"}] * 16)
     loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)  # warm up
-    return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+    cpu = peer.cpu_seconds()
+    result = loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+    cpu = peer.cpu_seconds() - cpu
+    if cpu > 0:
+        print(f"getuser      {peer.name:10s} server CPU {cpu / result.requests * 1e6:7.1f} us/request = "
+              f"{result.requests / cpu:9.1f} requests per CPU-second", flush=True)
+    return result
 
 
 def _conditioned_policy(i: int, resource: str) -> str:
@@ -274,7 +280,8 @@ ACCOUNT = {
 
 def run_peers(fn, args, with_reference: bool, with_moto: bool = True, whole_args: bool = False):
     """Yield (peer name, result) of `fn` run against each server in turn, one at a time."""
-    starters = [("iamd", lambda: peers.start_iamd(args.database_url, not args.no_access_log))]
+    starters = [("iamd", lambda: peers.start_iamd(args.database_url, not args.no_access_log,
+                                                  audit=not args.no_audit))]
     if with_moto and not args.skip_moto:
         starters.append(("moto", peers.start_moto))
     if with_reference:
@@ -312,6 +319,7 @@ def main(argv=None):
     ap.add_argument("--database-url", default=None, help="run iamd on PostgreSQL instead of SQLite")
     ap.add_argument("--no-access-log", action="store_true")
     ap.add_argument("--skip-moto", action="store_true")
+    ap.add_argument("--no-audit", action="store_true", help="run iamd with its audit trail off")
     args = ap.parse_args(argv)
     args.scale_sizes = [int(n) for n in args.scale_sizes.split(",")]
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:

@@ -53,7 +53,8 @@ def test_option_defaults():
         "host": "127.0.0.1", "port": 8777, "data_dir": "./iamd-data", "database_url": None,
         "account_id": None, "auth": "enforce", "workers": 1, "access_log": True, "quotas": (),
         "tls_cert": None, "tls_key": None, "header_timeout": 10.0, "body_timeout": 30.0, "keep_alive_timeout": 5.0,
-        "http_issuers": (), "public_url": None, "console": True}
+        "http_issuers": (), "public_url": None, "console": True,
+        "audit": True, "audit_dir": None, "audit_retention_days": 90}
     out = subprocess.run([sys.executable, "-m", "iamd.cli.main", "serve", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for opt in ("--host", "--port", "--data-dir", "--database-url", "--account-id", "--auth", "--workers"):
@@ -116,6 +117,7 @@ def test_banner(logged):
     assert banner[6] == f"iamd: root credentials: {creds}"
     assert banner[7] == f"iamd:   export AWS_SHARED_CREDENTIALS_FILE={creds}"
     assert banner[8].startswith(f"iamd: console: http://127.0.0.1:{logged.port}/console/ ")
+    assert banner[9] == "iamd: audit trail: on (every call recorded), kept 90 days"
 
 
 def test_files_are_private_and_the_credentials_file_works(logged, monkeypatch):

@@ -25,7 +25,8 @@ cli.add_command(root_password)
 
 # Subcommand groups owned by other modules; each is optional until it lands.
 for module, name in (("iamd.cli.account", "account"), ("iamd.cli.aws_policies", "aws_policies"),
-                     ("iamd.cli.delegation", "delegation")):
+                     ("iamd.cli.delegation", "delegation"),
+                     ("iamd.cli.audit", "audit")):
     try:
         cli.add_command(getattr(importlib.import_module(module), name))
     except ImportError:

@@ -43,6 +43,12 @@ class StartupError(click.ClickException):
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="worker processes")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="one JSON line per request on stderr")
+@click.option("--audit/--no-audit", default=True, show_default=True,
+              help="record every API call as a CloudTrail record in the store")
+@click.option("--audit-dir", default=None, type=click.Path(file_okay=False),
+              help="deliver the records as CloudTrail log files (AWSLogs/...json.gz) under this directory")
+@click.option("--audit-retention-days", default=90, show_default=True, type=click.IntRange(min=0),
+              help="delete records older than this many days (0: keep them forever)")
 @click.option("--quota", "quotas", multiple=True, default=(), metavar="NAME=N",
               help="override one of AWS's default quotas for the account, e.g. UsersQuota=20000 "
                    "(names as in GetAccountSummary); kept in the store")
@@ -67,7 +73,7 @@ class StartupError(click.ClickException):
               help="serve the web console under /console/ (sign in with `iamd root-password set` or a user's password)")
 def serve(host, port, data_dir, database_url, account_id, auth, workers, access_log, quotas,
           tls_cert, tls_key, header_timeout, body_timeout, keep_alive_timeout, http_issuers, public_url,
-          console):
+          console, audit, audit_dir, audit_retention_days):
     """Run the IAM/STS server."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -94,7 +100,9 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     settings = Settings(host, port, data_dir, database_url, account_id, auth, workers, access_log,
                         tls=tls_cert is not None, header_timeout=header_timeout, body_timeout=body_timeout,
                         keep_alive_timeout=keep_alive_timeout, allow_http_issuers=list(http_issuers),
-                        public_url=public_url, console=console)
+                        public_url=public_url, console=console, audit=audit,
+                        audit_dir=str(Path(audit_dir).resolve()) if audit_dir else None,
+                        audit_retention_days=audit_retention_days)
     store = sock = None
     try:
         # nothing is created before the port is ours and the configuration is known good
@@ -102,6 +110,8 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
             check_tls(tls_cert, tls_key)
         env_box = SecretBox.from_environment()
         sock = bind(host, port)
+        if audit_dir:
+            _writable_dir(audit_dir)
         if database_url is None:
             check_data_dir(settings.data_path)
         loose = too_open(settings.data_path)
@@ -148,6 +158,10 @@ def serve(host, port, data_dir, database_url, account_id, auth, workers, access_
     for url in http_issuers:
         say(f"web identity: tokens from {url} accepted over plain HTTP")
     say(f"outbound OIDC issuers: {settings.base_url}/issuer/<id> (GetOutboundWebIdentityFederationInfo)")
+    if audit:
+        say(f"audit trail: on (every call recorded), kept {audit_retention_days or 'forever'}"
+            f"{' days' if audit_retention_days else ''}"
+            f"{f', delivered to {settings.audit_dir}' if audit_dir else ''}")
     if console:
         say(f"console: {scheme}://{f'[{host}]' if ':' in host else host}:{settings.port}/console/"
             + ("" if root_can_sign_in else f" (the root user signs in after `iamd root-password set "
@@ -192,6 +206,16 @@ def _run(sock, settings, tls_cert, tls_key) -> None:
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(3)
+
+
+def _writable_dir(path: str) -> None:
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        probe = Path(path) / ".iamd-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise StartupError(f"--audit-dir {path}: cannot write there: {exc.strerror}") from None
 
 
 def _parse_quotas(values) -> dict[str, int]:

@@ -25,6 +25,7 @@ import sys
 import time
 import traceback
 
+from ..auth.sigv4 import credential_hint
 from ..protocol.errors import COMMON_STATUS, AWSError
 from ..protocol.model import catalog
 from ..protocol.parser import parse_form, parse_input
@@ -35,6 +36,7 @@ from ..service.registry import Context, load_handlers
 from ..store.faults import DatabaseUnavailable, describe
 from ..store import group_commit
 from .access_log import AccessLog
+from .audit import AuditTrail, Call
 from .authorize import Peer
 from .offload import Pool
 from .settings import Settings
@@ -74,6 +76,10 @@ class IamApp:
         self.prober = Pool(1, "iamd-ready")  # apart, so that a full pool does not delay it
         self.fault: tuple[float, str] | None = None  # (when, what) of the last lasting fault
         self.durable = group_commit.enable(state.store)  # None: each commit is durable itself
+        s = state.settings
+        self.audit = AuditTrail(state.store, s.audit_dir, s.audit_retention_days) if s.audit else None
+        if self.audit is not None:
+            self.audit.start()
         self.console = None
         if state.settings.console:
             from .console.routes import Console
@@ -98,8 +104,11 @@ class IamApp:
         rid = _request_id()
         start = time.perf_counter()
         if too_big:
-            resp = self.logged(self.error(AWSError("RequestEntityTooLarge", "Request body exceeds 1 MiB."),
-                                          rid), "-", "-", start)
+            err = AWSError("RequestEntityTooLarge", "Request body exceeds 1 MiB.")
+            if self.audit is not None:
+                self.audit.note(self._call(time.time(), scope, None, None, None, "-", None, "us-east-1", None,
+                                           err, rid))
+            resp = self.logged(self.error(err, rid), "-", "-", start)
         elif scope["path"] in HEALTH and scope["method"] == "GET":
             resp = await self.health(scope["path"], rid, start)
         else:
@@ -128,6 +137,8 @@ class IamApp:
                     self.access_log.flush()
                 self.pool.close()
                 self.prober.close()
+                if self.audit is not None:
+                    self.audit.close()
                 self.state.store.dispose()
                 if self.durable is not None:
                     self.durable.close()  # after the store's connections: the checkpoint can copy all
@@ -183,6 +194,9 @@ class IamApp:
     def handle(self, scope, body: bytes, rid: str, start: float) -> Response:
         method, path = scope["method"], scope["path"]
         action, caller_arn = "-", "-"
+        audit = self.audit
+        op = caller = data = error = headers = params = resp = None
+        region, recorded, at = "us-east-1", False, time.time()
         try:
             if path == "/moto-api/reset" and method == "POST":
                 return self.logged(self.reset(rid), "moto-api/reset", "-", start)
@@ -218,42 +232,81 @@ class IamApp:
                     method, (scope.get("raw_path") or b"/").decode("latin-1"), raw_query, params,
                     headers, body, op.service)
                 caller_arn = caller.arn
-            out = self.invoke(op, params, caller, region, rid, Peer.of(scope, headers))
+            peer = Peer.of(scope, headers)
+            data = self.parse(op, params)
+            record = None
+            if audit is not None and _writes(op):  # a write's record goes in the write's transaction
+                def record(tx, result, op=op, action=action, caller=caller, region=region):
+                    audit.within(tx, Call(at, op, action, op.service, caller, None, region, data, result, None,
+                                          peer.ip, peer.user_agent, rid, caller.account_id if caller else
+                                          st.account_id))
+            out = self.run_operation(op, data, caller, region, rid, peer, record)
+            recorded = record is not None
             resp = Response(200, serialize_response(op, out, rid), "text/xml", rid)
         except AWSError as err:
-            resp = self.error(err, rid)
+            error = err
         except UnicodeDecodeError:
-            resp = self.error(AWSError("MalformedQueryString", "The request body is not valid UTF-8."), rid)
+            error = AWSError("MalformedQueryString", "The request body is not valid UTF-8.")
         except Exception as exc:
             fault = describe(exc)  # the database is down, stalled, full or corrupt: 503
             if fault is not None:
                 resp = self.unavailable(fault, rid)
+                error = AWSError("ServiceUnavailable", UNAVAILABLE, 503, sender=False)
             else:  # a bug: answer 500 in the AWS envelope, keep the traceback in the log
                 log.error("request %s failed:\n%s", rid, traceback.format_exc())
-                resp = self.error(AWSError("InternalFailure", "The request processing has failed because of "
-                                           "an unknown error, exception or failure.", 500, sender=False), rid)
+                error = AWSError("InternalFailure", "The request processing has failed because of "
+                                 "an unknown error, exception or failure.", 500, sender=False)
+        if resp is None:
+            resp = self.error(error, rid)
+        if audit is not None and not recorded:
+            audit.note(self._call(at, scope, headers, params, op, action, caller, region, data, error, rid))
         return self.logged(resp, action, caller_arn, start)
 
     def invoke(self, op, params: dict, caller, region: str, rid: str, peer: Peer):
         """Steps 5 and 6 for a known caller: parse and validate the input, then authorize
         and run the handler in one transaction. The console calls it too, as its signed-in
         principal: one authorization path for both."""
+        return self.run_operation(op, self.parse(op, params), caller, region, rid, peer)
+
+    def parse(self, op, params: dict) -> dict:
+        """Step 5: the input parsed and validated against the model."""
         data, type_errors = parse_input(op.input_shape, params)
         validate_input(op.input_shape, data, type_errors)
-        handler = self.handlers.get(op.name)
-        if handler is None:
+        if op.name not in self.handlers:
             raise AWSError("NotImplemented", f"The operation {op.name} is not implemented by iamd yet.",
                            sender=False)
+        return data
+
+    def run_operation(self, op, data: dict, caller, region: str, rid: str, peer: Peer, record=None):
+        """Step 6: authorize, then the handler, in one transaction; `record(tx, result)`
+        (the audit trail's, for writes) runs in the same transaction."""
         st = self.state
-        write = not op.name.startswith(READ_ONLY_PREFIXES) or op.name in WRITES_DESPITE_NAME
+        handler = self.handlers[op.name]
         account = caller.account_id if caller is not None else st.account_id  # the signer's account
 
         def run(tx):
             ctx = Context(tx, caller, account, region, rid, time.time(), st,
                           {"account_created": st.created(tx, account)})
             st.authorize(ctx, op.name, data, peer)
-            return handler(ctx, data)
-        return st.store.run(run, write=write)
+            result = handler(ctx, data)
+            if record is not None:
+                record(tx, result)
+            return result
+        return st.store.run(run, write=_writes(op))
+
+    def _call(self, at, scope, headers, params, op, action, caller, region, data, error, rid) -> Call:
+        """The audit trail's view of a call it records after the fact (reads and failures)."""
+        headers = headers if headers is not None else _headers(scope)
+        client = scope.get("client")
+        hint = None
+        if caller is None and params is not None:
+            hint = credential_hint(headers, params)
+        service = op.service if op is not None else (
+            "sts" if params and params.get("Version") == "2011-06-15" else "iam")
+        return Call(at, op, action[:128] if action != "-" else "Unknown", service, caller, hint and hint[0], region,
+                    data, None, (error.code, error.message) if error is not None else None,
+                    client[0] if client else None, headers.get("user-agent"), rid,
+                    caller.account_id if caller is not None else self.state.account_id)
 
     def logged(self, resp: Response, action: str, caller_arn: str, start: float) -> Response:
         """Note the request's access-log line (written on the loop); nothing secret goes in it."""
@@ -299,6 +352,12 @@ class IamApp:
         previous = self.state.authenticator.arm(count)
         return Response(200, json.dumps({"status": "ok", "PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT": str(previous)})
                         .encode(), "application/json", rid)
+
+
+def _writes(op) -> bool:
+    """Whether the operation runs in a write transaction (Get*/List*/... read, but for the
+    few named like reads that write)."""
+    return not op.name.startswith(READ_ONLY_PREFIXES) or op.name in WRITES_DESPITE_NAME
 
 
 def _headers(scope) -> dict[str, str]:

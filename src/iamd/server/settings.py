@@ -26,6 +26,9 @@ class Settings:
     db_timeout: float = 5.0  # seconds: every database wait of a request is bounded by it
     allow_http_issuers: list = field(default_factory=list)  # OIDC issuers reachable over plain HTTP
     public_url: str | None = None  # how clients reach iamd: the base of its own issuer URLs
+    audit: bool = True  # the audit trail (server/audit.py)
+    audit_dir: str | None = None  # where CloudTrail files are delivered
+    audit_retention_days: int = 90  # 0: keep records forever
 
     @property
     def enforce(self) -> bool:

@@ -80,6 +80,21 @@ class Query:
         cur.close()
         return row[0] if row is not None else None
 
+    def many(self, tx, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """Run the statement once per row (executemany), each row a tuple of the values of
+        `columns`, e.g. a batch of inserts."""
+        dialect = tx.conn.dialect
+        sql, names, defaults, _ = self._compiled.get(dialect.name) or self._compile(dialect)
+        if names is None:  # named parameters (psycopg)
+            args = [{**defaults, **dict(zip(columns, r))} for r in rows]
+        elif tuple(names) == columns and not defaults:
+            args = rows
+        else:
+            args = [tuple({**defaults, **dict(zip(columns, r))}[n] for n in names) for r in rows]
+        cur = tx.raw.cursor()
+        cur.executemany(sql, args)
+        cur.close()
+
     def run(self, tx, **params) -> int:
         cur, _ = self._cursor(tx, params)
         n = cur.rowcount

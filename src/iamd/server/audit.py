@@ -1,0 +1,227 @@
+"""The audit trail: every API call becomes one CloudTrail record (protocol/cloudtrail.py).
+
+A successful write's record is inserted in the write's own transaction (`within`), so an
+acknowledged change and its record are durable together. Every other call (reads,
+failures, denials, calls that fail authentication) is queued (`note`) and written in
+batches by a background thread every FLUSH_EVERY seconds: a read pays no database write of
+its own. The queue is bounded: past MAX_PENDING the request that finds it full writes the
+batch itself. The same thread delivers records as CloudTrail files
+(server/audit_delivery.py) when `--audit-dir` is set and purges records older than
+`--audit-retention-days`.
+"""
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import NamedTuple
+
+from ..protocol import cloudtrail
+from ..protocol.quirks import READ_ONLY_PREFIXES
+from ..store import audit as rows
+from .audit_delivery import deliver
+
+log = logging.getLogger("iamd.audit")
+
+FLUSH_EVERY = 0.2
+DELIVER_EVERY = 1.0
+PURGE_EVERY = 600.0
+MAX_PENDING = 20_000
+BATCH = 2_000
+CACHE = 10_000
+
+
+class Call(NamedTuple):
+    """What a record is built from, captured on the request path without building it (a
+    tuple: the cheapest object to make once per request)."""
+
+    at: float
+    op: object  # protocol.model.Operation, None for an unknown action
+    action: str
+    service: str
+    caller: object  # auth.principal.Principal, None when authentication failed
+    key_hint: str | None  # the access key id a failed call was signed with
+    region: str
+    data: dict | None
+    out: dict | None
+    error: tuple[str, str] | None
+    ip: str | None
+    user_agent: str | None
+    rid: str
+    recipient: str
+
+
+# STS calls that mint credentials: their records keep responseElements (with no secret).
+_CREDENTIAL_READS = frozenset({"GetSessionToken", "GetFederationToken"})
+
+
+def read_only(op) -> bool:
+    """CloudTrail's readOnly: reads, and every STS call."""
+    return op is not None and (op.service == "sts" or op.name.startswith(READ_ONLY_PREFIXES))
+
+
+def keeps_response(op) -> bool:
+    """Records of reads carry no responseElements; those of writes and of STS's grants do."""
+    return not op.name.startswith(READ_ONLY_PREFIXES) or op.name in _CREDENTIAL_READS
+
+
+class AuditTrail:
+    def __init__(self, store, audit_dir: str | None, retention_days: int):
+        self.store = store
+        self.audit_dir = audit_dir
+        self.retention_days = retention_days
+        self.pending: deque = deque()
+        self._identities: dict = {}
+        self._requests: dict = {}
+        self._templates: dict = {}
+        self._lock = threading.Lock()  # one flush at a time (the thread, or a request when full)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the request path -------------------------------------------------------------------
+
+    def within(self, tx, call: Call) -> None:
+        """Insert the record of a successful write in its own transaction."""
+        rows.add(tx, [self.row(call)])
+
+    def note(self, call: Call) -> None:
+        """Queue the record of any other call for the background writer."""
+        self.pending.append(call)
+        if len(self.pending) >= MAX_PENDING:
+            self.flush()
+
+    # -- building ---------------------------------------------------------------------------
+
+    def identity(self, call: Call) -> str:
+        """userIdentity as JSON text, cached per principal."""
+        caller = call.caller
+        if caller is None:
+            return cloudtrail.dumps(cloudtrail.user_identity(None, call.key_hint, call.op.name if call.op else "",
+                                                             call.data))
+        # Keyed by strings (hashes cached, compared by identity): hashing and comparing the
+        # frozen Principal itself walks all its fields. A session's key id is its own.
+        key = (caller.arn, caller.access_key_id, caller.user_id)
+        ident = self._identities.get(key)
+        if ident is None:
+            if len(self._identities) > CACHE:
+                self._identities.clear()
+            ident = self._identities[key] = cloudtrail.dumps(cloudtrail.user_identity(caller))
+        return ident
+
+    def request(self, op, data) -> str:
+        """requestParameters as JSON text; small flat inputs (a GetUser's UserName) are cached."""
+        if not data:
+            return "null"
+        key = None
+        if len(data) <= 4:
+            key = (op.name, *data.items())
+            try:
+                text = self._requests.get(key)
+            except TypeError:  # a list or map among the values
+                key = text = None
+            if text is not None:
+                return text
+        text = cloudtrail.dumps(cloudtrail.parameters(op.input_shape, data))
+        if key is not None:
+            if len(self._requests) > CACHE:
+                self._requests.clear()
+            self._requests[key] = text
+        return text
+
+    def row(self, call: Call) -> tuple:
+        op = call.op
+        ro = read_only(op)
+        request = response = "null"
+        if op is not None:
+            try:
+                request = self.request(op, call.data)
+                if call.error is None and keeps_response(op):
+                    response = cloudtrail.dumps(cloudtrail.parameters(op.output_shape, call.out))
+            except (TypeError, ValueError, AttributeError) as exc:  # never fail a call over its record
+                # the type only: a value in the message could be anything the caller sent
+                log.error("audit: cannot render the parameters of %s (%s)", op.name, type(exc).__name__)
+        eid = cloudtrail.event_id()
+        fields = dict(service=call.service, event_name=call.action, read_only=ro, identity=self.identity(call),
+                      region=call.region, source_ip=call.ip, user_agent=call.user_agent, request=request,
+                      response=response, error=call.error, recipient=call.recipient)
+        if call.error is None and response == "null":  # a read: likely the same as many others
+            key = tuple(fields.values())
+            parts = self._templates.get(key)
+            if parts is None:
+                if len(self._templates) > CACHE:
+                    self._templates.clear()
+                parts = self._templates[key] = cloudtrail.template(**fields)
+            text = f"{parts[0]}{cloudtrail.event_time(call.at)}{parts[1]}{call.rid}{parts[2]}{eid}{parts[3]}"
+        else:
+            text = cloudtrail.record(time_text=cloudtrail.event_time(call.at), request_id=call.rid, eid=eid,
+                                     **fields)
+        caller = call.caller
+        return (eid, call.recipient, call.at, call.action[:128], caller.arn if caller else None,
+                caller.name if caller else None, call.error[0][:128] if call.error else None, ro,
+                self.audit_dir is None, text)  # store.audit.COLUMNS
+
+    # -- the background thread ----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="iamd-audit", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the thread; write what is queued and deliver it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30)
+        self.flush()
+        self._deliver()
+
+    def flush(self) -> None:
+        with self._lock:
+            while self.pending:
+                batch = []
+                pending = self.pending
+                while pending and len(batch) < BATCH:
+                    batch.append(pending.popleft())
+                try:
+                    built = [self.row(c) for c in batch]
+                    self.store.run(lambda tx: rows.add(tx, built))
+                except Exception:  # noqa: BLE001 - the database is down: keep the calls for later
+                    log.error("audit: cannot write %d records; will retry", len(batch), exc_info=True)
+                    pending.extendleft(reversed(batch))
+                    while len(pending) > MAX_PENDING:  # bounded even while the database is away
+                        pending.popleft()
+                    return
+
+    def _deliver(self) -> None:
+        if self.audit_dir is None:
+            return
+        try:
+            deliver(self.store, self.audit_dir)
+        except Exception:  # noqa: BLE001 - the next round tries again
+            log.error("audit: delivery failed; will retry", exc_info=True)
+
+    def _purge(self) -> None:
+        if self.retention_days <= 0:
+            return
+        cutoff = time.time() - self.retention_days * 86400
+        try:
+            self.store.run(lambda tx: rows.purge(tx, cutoff, self.audit_dir is not None))
+        except Exception:  # noqa: BLE001
+            log.error("audit: purge failed; will retry", exc_info=True)
+
+    def _loop(self) -> None:
+        if self.store.dialect == "sqlite":
+            # This thread's connection writes only the trail: a commit need not wait for the
+            # disk (WAL survives a crash of the process; only power loss could drop the last
+            # batch of reads' records). Writes' records commit with their writes, fully synced.
+            self.store._connection().connection.driver_connection.execute("PRAGMA synchronous=NORMAL")
+        next_delivery = time.monotonic() + DELIVER_EVERY
+        next_purge = time.monotonic()
+        while not self._stop.wait(FLUSH_EVERY):
+            self.flush()
+            now = time.monotonic()
+            if now >= next_delivery:
+                self._deliver()
+                next_delivery = now + DELIVER_EVERY
+            if now >= next_purge:
+                self._purge()
+                next_purge = now + PURGE_EVERY

@@ -116,8 +116,11 @@ def test_banner(logged):
     creds = logged.data_dir.resolve() / "credentials"
     assert banner[6] == f"iamd: root credentials: {creds}"
     assert banner[7] == f"iamd:   export AWS_SHARED_CREDENTIALS_FILE={creds}"
-    assert banner[8].startswith(f"iamd: console: http://127.0.0.1:{logged.port}/console/ ")
+    assert banner[8] == (f"iamd: outbound OIDC issuers: http://127.0.0.1:{logged.port}/issuer/<id> "
+                         "(GetOutboundWebIdentityFederationInfo)")
     assert banner[9] == "iamd: audit trail: on (every call recorded), kept 90 days"
+    assert banner[10].startswith(f"iamd: console: http://127.0.0.1:{logged.port}/console/ ")
+    assert len(banner) == 11
 
 
 def test_files_are_private_and_the_credentials_file_works(logged, monkeypatch):

@@ -84,7 +84,7 @@ class Query:
         """Run the statement once per row (executemany), each row a tuple of the values of
         `columns`, e.g. a batch of inserts."""
         dialect = tx.conn.dialect
-        sql, names, defaults, _ = self._compiled.get(dialect.name) or self._compile(dialect)
+        sql, names, defaults, _, _ = self._compiled.get(dialect.name) or self._compile(dialect)
         if names is None:  # named parameters (psycopg)
             args = [{**defaults, **dict(zip(columns, r))} for r in rows]
         elif tuple(names) == columns and not defaults:

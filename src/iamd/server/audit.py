@@ -19,6 +19,7 @@ from typing import NamedTuple
 from ..protocol import cloudtrail
 from ..protocol.quirks import READ_ONLY_PREFIXES
 from ..store import audit as rows
+from ..store.faults import describe
 from .audit_delivery import deliver
 
 log = logging.getLogger("iamd.audit")
@@ -184,8 +185,10 @@ class AuditTrail:
                 try:
                     built = [self.row(c) for c in batch]
                     self.store.run(lambda tx: rows.add(tx, built))
-                except Exception:  # noqa: BLE001 - the database is down: keep the calls for later
-                    log.error("audit: cannot write %d records; will retry", len(batch), exc_info=True)
+                except Exception as exc:  # noqa: BLE001 - the database is down: keep the calls for later
+                    fault = describe(exc)  # a fault of the database is one line; a bug keeps its traceback
+                    log.error("audit: cannot write %d records; will retry: %s", len(batch),
+                              fault.reason if fault is not None else exc, exc_info=fault is None)
                     pending.extendleft(reversed(batch))
                     while len(pending) > MAX_PENDING:  # bounded even while the database is away
                         pending.popleft()

@@ -111,6 +111,7 @@ class Store:
             event.listen(self.engine, "do_connect", self._connect_within_deadline)
         self.dialect = self.engine.dialect.name
         self._local = threading.local()
+        self._used: set[int] = set()  # PostgreSQL connections that served a transaction before
         self._running: dict[int, _Transaction] = {}  # thread id -> its bounded transaction
         self._watchdog: threading.Thread | None = None
         self._watch_lock = threading.Lock()
@@ -321,7 +322,7 @@ class _Transaction:
                 store._check_sqlite_file()
             held = getattr(store._local, "conn", None)
             conn = self.conn = store._connection()
-            self.reused = conn is held
+            self.reused = conn is held or id(conn.connection.dbapi_connection) in store._used
             raw = self.raw = conn.connection.driver_connection
             if store.dialect == "sqlite":
                 raw.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
@@ -388,6 +389,12 @@ class _Transaction:
             store._discard(conn)
         else:
             _release(conn)
+            if store.dialect == "postgresql":
+                # Back to the pool: PostgreSQL counts every open connection against its
+                # max_connections, shared by every process; a thread must not keep one idle.
+                store._local.conn = None
+                store._used.add(id(conn.connection.dbapi_connection))
+                conn.close()
 
 
 def _release(conn: Connection) -> None:

@@ -7,6 +7,7 @@ import gzip
 import json
 import re
 import select
+import stat
 import subprocess
 import sys
 import time
@@ -63,6 +64,7 @@ def delivered(trail: Path) -> dict[str, tuple[Path, dict]]:
     """eventID -> (file, record) over every delivered file."""
     out = {}
     for f in trail.rglob("*.json.gz"):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f  # records name users and keys
         for rec in json.loads(gzip.decompress(f.read_bytes()))["Records"]:
             assert rec["eventID"] not in out, "a record delivered twice"
             out[rec["eventID"]] = (f, rec)

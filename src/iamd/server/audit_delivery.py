@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from ..store import audit as rows
+from ..store.files import open_private, replace_durably
 
 CLAIM = 5_000
 _ALPHABET = string.ascii_letters + string.digits
@@ -40,19 +41,13 @@ def file_path(root: Path, account: str, region: str, at: float) -> Path:
 
 
 def _write(path: Path, records: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     body = ('{"Records":[' + ",".join(records) + "]}").encode()
     tmp = path.with_name("." + path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    with open_private(tmp, "wb") as f:  # records name users and keys: 0600, as the store's files
         f.write(gzip.compress(body, 6, mtime=0))
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    replace_durably(tmp, path)
 
 
 def deliver(store, directory: str) -> int:

@@ -39,6 +39,16 @@ def open_private(path: Path, mode: str = "w"):
     return os.fdopen(fd, mode)
 
 
+def replace_durably(tmp: Path, dest: Path) -> None:
+    """Move a written and synced file into place, and make the rename itself durable."""
+    os.replace(tmp, dest)
+    fd = os.open(Path(dest).parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 OWN_FILES = ("iamd.db", "iamd.db-wal", "iamd.db-shm", "master.key", "credentials")
 
 

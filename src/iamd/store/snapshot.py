@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import private_dir, private_file
+from .files import private_dir, private_file, replace_durably
 
 
 class SnapshotError(Exception):
@@ -49,12 +49,7 @@ def _copy(source: str, dest: Path, failure: str) -> None:
             src.close()
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, dest)
-        fd = os.open(dest.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        replace_durably(tmp, dest)
     except (sqlite3.Error, OSError) as exc:
         tmp.unlink(missing_ok=True)
         raise SnapshotError(f"{failure}: {exc}") from None

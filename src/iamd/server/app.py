@@ -285,8 +285,7 @@ class IamApp:
         account = caller.account_id if caller is not None else st.account_id  # the signer's account
 
         def run(tx):
-            ctx = Context(tx, caller, account, region, rid, time.time(), st,
-                          {"account_created": st.created(tx, account)})
+            ctx = Context(tx, caller, account, region, rid, time.time(), st)
             st.authorize(ctx, op.name, data, peer)
             result = handler(ctx, data)
             if record is not None:

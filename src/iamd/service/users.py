@@ -72,7 +72,7 @@ def create_user(ctx, p):
 def get_user(ctx, p):
     if p.get("UserName") is None and ctx.caller.kind == "root":
         return {"User": {"UserId": ctx.account_id, "Arn": ctx.caller.arn, "Path": "/",
-                         "CreateDate": ctx.extra.get("account_created", ctx.now)}}
+                         "CreateDate": ctx.app.created(ctx.tx, ctx.account_id) if ctx.app else ctx.now}}
     name = target_name(ctx, p)
     row, tags = UserRepo(ctx.tx, ctx.account_id).get_with_tags(name)
     if row is None:

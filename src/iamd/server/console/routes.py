@@ -116,8 +116,7 @@ class Page:
 
         def run(tx):
             account = self.principal.account_id
-            ctx = Context(tx, self.principal, account, "us-east-1", self.req.rid, time.time(), st,
-                          {"account_created": st.created(tx, account)})
+            ctx = Context(tx, self.principal, account, "us-east-1", self.req.rid, time.time(), st)
             st.authorize(ctx, operation, {}, peer)
             return fn(ctx)
         try:

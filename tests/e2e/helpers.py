@@ -96,6 +96,19 @@ def grant(iam, user_name: str, *actions: str, resource: str = "*", name: str = "
 
 # -- policy documents -------------------------------------------------------------------------
 
+def doc(*statements) -> str:
+    """A policy document (Version 2012-10-17) of the given statements."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action, resource="*", **extra) -> dict:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def deny(action, resource="*", **extra) -> dict:
+    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
+
+
 # A trust policy that lets EC2 assume the role.
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})

@@ -9,28 +9,15 @@ aws:RequestTag, aws:TagKeys), aws:SourceIp, iam:PolicyARN, iam:PassRole and the
 AllowUsersToChangePassword grant have tests of their own.
 """
 
-import json
 
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import client_of, error, grant
+from helpers import allow, client_of, deny, doc, error, grant
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 IAM_READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
-
-
-def doc(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra) -> dict:
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def deny(action, resource="*", **extra) -> dict:
-    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
 
 
 class Personas:

@@ -6,19 +6,11 @@ decisions as the server enforces: what `explain` allows, the user's own call doe
 import json
 
 import pytest
-from helpers import ok, one_error_line
+from helpers import allow, doc, ok, one_error_line
 from helpers import run_account_cli as run_cli
 from botocore.exceptions import ClientError
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
-
-
-def doc(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra) -> dict:
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,10 @@
 """GetContextKeysForCustomPolicy / GetContextKeysForPrincipalPolicy over HTTP."""
 
-import json
 
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import code
-
-
-def doc(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+from helpers import code, doc
 
 
 S3_MFA = {"Effect": "Allow", "Action": "s3:GetObject",

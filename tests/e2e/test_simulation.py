@@ -7,22 +7,10 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import code
+from helpers import allow, code, deny, doc
 
 DYNAMO = ('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"*",'
           '"Condition":{"DateGreaterThan":{"aws:CurrentTime":"2018-08-16T12:00:00Z"}}}}')
-
-
-def doc(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra) -> dict:
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def deny(action, resource="*", **extra) -> dict:
-    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
 
 
 def date_entry(value):

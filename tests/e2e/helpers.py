@@ -329,3 +329,22 @@ def response_bodies(client, operation: str):
         yield bodies
     finally:
         client.meta.events.unregister(event, keep)
+
+
+# -- the browser ------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by `make install`; no browser download here
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@contextmanager
+def chromium_browser():
+    """Headless Chromium driven by Playwright, for the tests of pages."""
+    from pathlib import Path
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make install` installs Debian's chromium"
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

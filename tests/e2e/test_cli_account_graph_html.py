@@ -17,11 +17,9 @@ from pathlib import Path
 
 import pytest
 from helpers import TRUST, ok, policy_doc
+from helpers import chromium_browser
 from helpers import run_account_cli as run_cli
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 RELATIONS = {"member-of": "#2ca02c", "attached": "#ff7f0e", "inline": "#bcbd22", "boundary": "#e377c2",
              "contains": "#8c564b"}  # as the PNG's legend draws them
 
@@ -33,12 +31,8 @@ def rgb(hex_colour: str) -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make install` installs Debian's chromium"
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium_browser() as b:
+        yield b
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ attempts refused. Every test saves a screenshot under its tmp dir.
 import json
 import re
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 import boto3
@@ -20,11 +19,9 @@ import httpx
 import pyotp
 import pytest
 from botocore.exceptions import ClientError
-from helpers import certificate_pem, key_pem, policy_doc, run_iamd, saml_metadata, shared_rsa_key
+from helpers import (certificate_pem, chromium_browser, key_pem, policy_doc, run_iamd, saml_metadata,
+                     shared_rsa_key)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ROOT_PASSWORD = "root-Pa55word!"
 PASSWORD = "Us3r-Pa55word!"
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
@@ -47,12 +44,8 @@ def iam(srv):
 
 @pytest.fixture(scope="module")
 def browser():
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make install` installs Debian's chromium"
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium_browser() as b:
+        yield b
 
 
 @pytest.fixture

@@ -15,3 +15,7 @@ READ_ONLY_PREFIXES = ("Get", "List", "Simulate", "Decode")
 # ...except these, which write despite their names: a delegation trade-in token is
 # exchanged once; GetWebIdentityToken rotates the issuer's key.
 WRITES_DESPITE_NAME = frozenset({"GetDelegatedAccessToken", "GetWebIdentityToken"})
+# ...and these read despite theirs: they mint stateless credentials (CloudTrail records
+# them readOnly). Their rare writes (RoleLastUsed once a minute, an MFA code's one use)
+# upgrade the read transaction; their records are queued as reads' are.
+READS_DESPITE_NAME = frozenset({"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"})

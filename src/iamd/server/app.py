@@ -29,7 +29,7 @@ from ..auth.sigv4 import credential_hint
 from ..protocol.errors import COMMON_STATUS, AWSError
 from ..protocol.model import catalog
 from ..protocol.parser import parse_form, parse_input
-from ..protocol.quirks import READ_ONLY_PREFIXES, UNSIGNED_OPERATIONS, WRITES_DESPITE_NAME
+from ..protocol.quirks import READ_ONLY_PREFIXES, READS_DESPITE_NAME, UNSIGNED_OPERATIONS, WRITES_DESPITE_NAME
 from ..protocol.serializer import serialize_error, serialize_response
 from ..protocol.validate import validate_input
 from ..service.registry import Context, load_handlers
@@ -195,7 +195,7 @@ class IamApp:
         method, path = scope["method"], scope["path"]
         action, caller_arn = "-", "-"
         audit = self.audit
-        op = caller = data = error = headers = params = resp = None
+        op = caller = data = error = headers = params = resp = out = None
         region, recorded, at = "us-east-1", False, time.time()
         try:
             if path == "/moto-api/reset" and method == "POST":
@@ -259,7 +259,7 @@ class IamApp:
         if resp is None:
             resp = self.error(error, rid)
         if audit is not None and not recorded:
-            audit.note(self._call(at, scope, headers, params, op, action, caller, region, data, error, rid))
+            audit.note(self._call(at, scope, headers, params, op, action, caller, region, data, error, rid, out))
         return self.logged(resp, action, caller_arn, start)
 
     def invoke(self, op, params: dict, caller, region: str, rid: str, peer: Peer):
@@ -293,7 +293,7 @@ class IamApp:
             return result
         return st.store.run(run, write=_writes(op))
 
-    def _call(self, at, scope, headers, params, op, action, caller, region, data, error, rid) -> Call:
+    def _call(self, at, scope, headers, params, op, action, caller, region, data, error, rid, out=None) -> Call:
         """The audit trail's view of a call it records after the fact (reads and failures)."""
         headers = headers if headers is not None else _headers(scope)
         client = scope.get("client")
@@ -303,7 +303,7 @@ class IamApp:
         service = op.service if op is not None else (
             "sts" if params and params.get("Version") == "2011-06-15" else "iam")
         return Call(at, op, action[:128] if action != "-" else "Unknown", service, caller, hint and hint[0], region,
-                    data, None, (error.code, error.message) if error is not None else None,
+                    data, out, (error.code, error.message) if error is not None else None,
                     client[0] if client else None, headers.get("user-agent"), rid,
                     caller.account_id if caller is not None else self.state.account_id)
 
@@ -355,8 +355,9 @@ class IamApp:
 
 def _writes(op) -> bool:
     """Whether the operation runs in a write transaction (Get*/List*/... read, but for the
-    few named like reads that write)."""
-    return not op.name.startswith(READ_ONLY_PREFIXES) or op.name in WRITES_DESPITE_NAME
+    few named like reads that write, and the few that only read though not so named)."""
+    name = op.name
+    return (not name.startswith(READ_ONLY_PREFIXES) or name in WRITES_DESPITE_NAME) and name not in READS_DESPITE_NAME
 
 
 def _headers(scope) -> dict[str, str]:

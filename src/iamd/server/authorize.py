@@ -54,7 +54,7 @@ class _Principal:
     resource and context, down to the second of aws:CurrentTime) is answered from memory
     until a policy change drops the whole entry."""
 
-    __slots__ = ("policies", "tag_context", "tags", "boundary_arn", "decisions")
+    __slots__ = ("policies", "tag_context", "tags", "boundary_arn", "decisions", "allowed")
 
     def __init__(self, p: PrincipalPolicies | None, base: "_Principal | None" = None,
                  session: tuple | None = None, tags: tuple = ()):
@@ -71,6 +71,7 @@ class _Principal:
             self.boundary_arn = base.boundary_arn
         self.tag_context = {f"aws:principaltag/{k.lower()}": v for k, v in self.tags}
         self.decisions: dict = {}
+        self.allowed: set = set()  # whole calls allowed (see `_call_key`)
 
     def decide(self, req: Request):
         key = (req.action, req.resource, tuple(req.context.items()))
@@ -84,6 +85,30 @@ class _Principal:
 
 
 MAX_DECISIONS = 256
+
+
+def _call_key(operation: str, params: dict, caller: Principal, peer: "Peer", ctx):
+    """What a whole call's decision depends on beside the principal's policies (whose cache
+    entry holds the answer, and goes with any policy change): the operation and its
+    parameters (each check's resource and request keys come from them), the caller and its
+    session, the connection, the region, and the second (aws:CurrentTime). None when a
+    parameter is a list or a map (tags, for one): such calls are decided afresh."""
+    key = (operation, *params.items(), caller.arn, caller.access_key_id, peer, ctx.region, int(ctx.now))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _kept(template: str, entity) -> bool:
+    """Whether an allowed check may be remembered with its call (`_call_key`): its target
+    is none, or a user (whose path, tags and boundary change only with the policy
+    generation), and its resource derives from the request alone, not from another
+    table (an access key's owner, a deletion task's role)."""
+    if entity is not None and entity.kind != "user":
+        return False
+    return not any(f"{{@{name}" in template for name in _RESOLVERS_READING_TABLES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +148,9 @@ class Authorizer:
         if caller.is_root:
             return
         me = self.principal(ctx, caller)
+        key = _call_key(operation, params, caller, peer, ctx)
+        if key in me.allowed:
+            return
         target = _Target(ctx, params, me.tags, me.boundary_arn, self.cache)
         base = _principal_context(ctx, caller, peer, me.tag_context)
         for check in row.checks:
@@ -138,7 +166,10 @@ class Authorizer:
             _request_keys(context, check, params, entity)
             decision = me.decide(Request(check.action, resource, context))
             if decision.allowed:
+                if key is not None and not _kept(check.resource, entity):
+                    key = None
                 continue
+            key = None
             if row.implicit == PASSWORD_CHANGE and decision.decision == IMPLICIT_DENY \
                     and _users_may_change_password(ctx):
                 continue
@@ -147,6 +178,10 @@ class Authorizer:
                 continue
             named = target.resource(check.named)[0] if check.named else resource
             raise AWSError("AccessDenied", access_denied_message(caller.arn, check.action, named, decision))
+        if key is not None:
+            if len(me.allowed) >= MAX_DECISIONS:
+                me.allowed.clear()
+            me.allowed.add(key)
 
 
     def principal(self, ctx, caller: Principal) -> _Principal:
@@ -471,7 +506,9 @@ def _deletion_role(t: _Target) -> str:
     return task.role_name if task else ""
 
 
-# {@name} placeholders of the table: values derived from the request.
+# {@name} placeholders of the table: values derived from the request (the last two from
+# what another table holds).
+_RESOLVERS_READING_TABLES = ("key_owner", "deletion_role")
 _RESOLVERS = {"caller": lambda t: t.ctx.caller.name or "", "oidc_issuer": _oidc_issuer, "slr_name": _slr_name,
               "key_owner": _key_owner, "deletion_role": _deletion_role}
 

@@ -30,7 +30,7 @@ MAX_OPEN = 10_000  # opened tokens a worker keeps
 
 def seal(claims: dict, box) -> str:
     """The token for `claims` (a JSON-serialisable dict)."""
-    plain = zlib.compress(json.dumps(claims, separators=(",", ":")).encode(), 6)
+    plain = zlib.compress(json.dumps(claims, separators=(",", ":")).encode(), 1)  # claims are small: level 1 packs them as well
     nonce = os.urandom(12)
     sealed = box.derived(PURPOSE).encrypt(nonce, plain, _VERSION)
     return base64.urlsafe_b64encode(_VERSION + nonce + sealed).decode().rstrip("=")

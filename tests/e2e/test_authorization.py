@@ -349,3 +349,36 @@ def test_change_password_implicit_grant_yields_to_explicit_deny(own_server, name
                             "deny in an identity-based policy", 403)
     finally:
         iam.delete_account_password_policy()
+
+
+@pytest.mark.parametrize("operation,kind", [("list_roles", "role"), ("list_groups", "group"),
+                                            ("list_instance_profiles", "instance-profile")])
+def test_listings_name_the_type_and_path_prefix(personas, server, operation, kind):
+    """As recorded against AWS: a denied listing names `…:<type>/` and the PathPrefix."""
+    nobody, account = personas.clients["nobody"], server.account_id
+    action = "iam:" + "".join(w.title() for w in operation.split("_"))
+    for kwargs, prefix in (({}, "/"), ({"PathPrefix": "/team/"}, "/team/")):
+        with pytest.raises(ClientError) as exc:
+            getattr(nobody, operation)(**kwargs)
+        assert error(exc) == ("AccessDenied", f"User: {personas.arn['nobody']} is not authorized to perform: "
+                              f"{action} on resource: arn:aws:iam::{account}:{kind}{prefix} "
+                              f"because no identity-based policy allows the {action} action", 403)
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.delete_policy(PolicyArn=IAM_READ_ONLY),
+    lambda c: c.create_policy_version(PolicyArn=IAM_READ_ONLY, PolicyDocument=doc(allow("s3:GetObject"))),
+    lambda c: c.set_default_policy_version(PolicyArn=IAM_READ_ONLY, VersionId="v1"),
+    lambda c: c.delete_policy_version(PolicyArn=IAM_READ_ONLY, VersionId="v1"),
+    lambda c: c.tag_policy(PolicyArn=IAM_READ_ONLY, Tags=[{"Key": "k", "Value": "v"}]),
+    lambda c: c.untag_policy(PolicyArn=IAM_READ_ONLY, TagKeys=["k"]),
+], ids=["delete", "version", "default", "delete-version", "tag", "untag"])
+@pytest.mark.parametrize("persona", ["root", "admin"])
+def test_aws_managed_policies_cannot_be_changed(personas, iam, persona, call):
+    """AWS managed policies lie outside the account: root and admins are refused alike."""
+    before = iam.get_policy(PolicyArn=IAM_READ_ONLY)["Policy"]
+    with pytest.raises(ClientError) as exc:
+        call(personas.clients[persona])
+    code, message, status = error(exc)
+    assert (code, status) == ("AccessDenied", 403) and IAM_READ_ONLY in message, message
+    assert iam.get_policy(PolicyArn=IAM_READ_ONLY)["Policy"] == before

@@ -16,7 +16,8 @@ Authorization Reference). A row says:
   `aws:ResourceTag/*` (and `iam:ResourceTag/*` for users and roles) come with every
   resource that has tags, and are not listed.
 * `named`: the resource AWS names in the AccessDenied message when it is not the
-  evaluated one (recorded: ListUsers names `…:user/` + PathPrefix; ListPolicies names
+  evaluated one (recorded: ListUsers, ListRoles, ListGroups and ListInstanceProfiles name
+  `…:user/`, `…:role/`, `…:group/`, `…:instance-profile/` + PathPrefix; ListPolicies names
   `policy path /`). Users, groups and roles are named `<type> <name>` (`user alice`,
   `role cdk-…`, reference §6.9): `NAMED_BY_NAME` derives that from the template.
 * `also`: further permissions AWS checks for the same call (`iam:PassRole` when a role is
@@ -178,10 +179,10 @@ IAM = {
     "ListDelegationRequests": op("*", keys=('iam:DelegationRequestOwner',)),
     "ListEntitiesForPolicy": op("{PolicyArn}"),
     "ListGroupPolicies": op("group{path}{GroupName}"),
-    "ListGroups": op("*"),
+    "ListGroups": op("*", named="group{PathPrefix|/}"),
     "ListGroupsForUser": op("user{path}{UserName}"),
     "ListInstanceProfileTags": op("instance-profile{path}{InstanceProfileName}"),
-    "ListInstanceProfiles": op("*"),
+    "ListInstanceProfiles": op("*", named="instance-profile{PathPrefix|/}"),
     "ListInstanceProfilesForRole": op("role{path}{RoleName}"),
     "ListMFADeviceTags": op("{SerialNumber}"),
     "ListMFADevices": op("user{path}{UserName|caller}"),
@@ -194,7 +195,7 @@ IAM = {
     "ListPolicyVersions": op("{PolicyArn}"),
     "ListRolePolicies": op("role{path}{RoleName}"),
     "ListRoleTags": op("role{path}{RoleName}"),
-    "ListRoles": op("*"),
+    "ListRoles": op("*", named="role{PathPrefix|/}"),
     "ListSAMLProviderTags": op("{SAMLProviderArn}"),
     "ListSAMLProviders": op("*"),
     "ListSSHPublicKeys": op("user{path}{UserName|caller}"),
@@ -303,6 +304,14 @@ POLICY_CHANGES = frozenset({
     "DeleteUser", "DeleteGroup", "DeleteRole", "DeleteServiceLinkedRole", "UpdateUser",
     "TagUser", "UntagUser", "TagRole", "UntagRole",  # aws:PrincipalTag/*
 })
+
+
+# Operations that change a managed policy. AWS managed ones (`arn:aws:iam::aws:policy/…`)
+# lie outside every account: these are refused on them whoever calls, root included
+# (reference §3.4), as a call on another account's resource is.
+CHANGES_MANAGED_POLICY = frozenset({"CreatePolicyVersion", "DeletePolicyVersion", "SetDefaultPolicyVersion",
+                                    "DeletePolicy", "TagPolicy", "UntagPolicy"})
+AWS_MANAGED_POLICY = "arn:aws:iam::aws:policy/"
 
 
 # Entities AWS names by type and name in a denial: "user{path}{UserName}" -> "user {UserName}".

@@ -26,7 +26,8 @@ import time
 from dataclasses import dataclass
 
 from ..auth.principal import Principal
-from ..policy.actions import ALWAYS, DELEGATION_OWNER, OPERATIONS, PASSWORD_CHANGE, POLICY_CHANGES, SESSION_LIMITS, TRUST, Check
+from ..policy.actions import (ALWAYS, AWS_MANAGED_POLICY, CHANGES_MANAGED_POLICY, DELEGATION_OWNER, OPERATIONS,
+                              PASSWORD_CHANGE, POLICY_CHANGES, SESSION_LIMITS, TRUST, Check)
 from ..policy.compiled import compile_policy
 from ..policy.denials import access_denied_message
 from ..policy.evaluate import IMPLICIT_DENY, Caller, PolicySet, PolicySource, Request, evaluate
@@ -135,6 +136,10 @@ class Authorizer:
             bump(ctx.tx, ctx.account_id, self.cache)
         caller: Principal | None = ctx.caller
         ctx.extra["peer"] = peer
+        if operation in CHANGES_MANAGED_POLICY and caller is not None \
+                and str(params.get("PolicyArn", "")).startswith(AWS_MANAGED_POLICY):  # even with --auth off
+            raise AWSError("AccessDenied", f"User: {caller.arn} is not authorized to perform: "
+                                           f"{row.checks[0].action} on resource: {params['PolicyArn']}")
         if caller is None or caller.unchecked:
             return
         if caller.session is not None:

@@ -42,15 +42,6 @@ def require_policy(ctx, policy_arn: str, lock: bool = False):
     return row
 
 
-def require_local_policy(ctx, policy_arn: str, action: str, lock: bool = False):
-    """A policy the caller may change: AWS managed ones are outside the account."""
-    row = require_policy(ctx, policy_arn, lock=lock)
-    if row.account_id is None:
-        raise AWSError("AccessDenied", f"User: {ctx.caller.arn} is not authorized to perform: "
-                                       f"iam:{action} on resource: {policy_arn}")
-    return row
-
-
 def check_managed_document(ctx, text: str) -> None:
     """Grammar of a managed policy version, then its size quota (whitespace not counted)."""
     check_document(text, "managed")
@@ -121,7 +112,7 @@ def list_policies(ctx, p):
 @operation("DeletePolicy")
 def delete_policy(ctx, p):
     repo = PolicyRepo(ctx.tx, ctx.account_id)
-    row = require_local_policy(ctx, p["PolicyArn"], "DeletePolicy", lock=True)
+    row = require_policy(ctx, p["PolicyArn"], lock=True)
     if repo.in_use(row):
         raise delete_conflict("Cannot delete a policy attached to entities.")
     if repo.count_versions(row.policy_id) > 1:
@@ -132,13 +123,13 @@ def delete_policy(ctx, p):
 
 @operation("TagPolicy")
 def tag_policy(ctx, p):
-    row = require_local_policy(ctx, p["PolicyArn"], "TagPolicy", lock=True)
+    row = require_policy(ctx, p["PolicyArn"], lock=True)
     add_tags(ctx, "policy", row.policy_id, p["Tags"])
 
 
 @operation("UntagPolicy")
 def untag_policy(ctx, p):
-    row = require_local_policy(ctx, p["PolicyArn"], "UntagPolicy", lock=True)
+    row = require_policy(ctx, p["PolicyArn"], lock=True)
     remove_tags(ctx, "policy", row.policy_id, p["TagKeys"])
 
 

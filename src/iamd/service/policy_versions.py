@@ -7,7 +7,7 @@ AWS managed policies carry only their default version here; they can be read, no
 from ..protocol.errors import delete_conflict, limit_exceeded, no_such_entity
 from ..store.paging import listing, offset_page
 from ..store.policies import PolicyRepo
-from .policies import check_managed_document, require_local_policy, require_policy
+from .policies import check_managed_document, require_policy
 from .quotas import quota
 from .registry import operation
 
@@ -33,7 +33,7 @@ def require_version(ctx, policy, version_id: str):
 @operation("CreatePolicyVersion")
 def create_policy_version(ctx, p):
     repo = PolicyRepo(ctx.tx, ctx.account_id)
-    policy = require_local_policy(ctx, p["PolicyArn"], "CreatePolicyVersion", lock=True)
+    policy = require_policy(ctx, p["PolicyArn"], lock=True)
     check_managed_document(ctx, p["PolicyDocument"])
     limit = quota(ctx, "VersionsPerPolicyQuota")
     if repo.count_versions(policy.policy_id) >= limit:
@@ -63,7 +63,7 @@ def list_policy_versions(ctx, p):
 
 @operation("DeletePolicyVersion")
 def delete_policy_version(ctx, p):
-    policy = require_local_policy(ctx, p["PolicyArn"], "DeletePolicyVersion", lock=True)
+    policy = require_policy(ctx, p["PolicyArn"], lock=True)
     require_version(ctx, policy, p["VersionId"])
     if p["VersionId"] == policy.default_version:
         raise delete_conflict("Cannot delete the default version of a policy.")
@@ -72,6 +72,6 @@ def delete_policy_version(ctx, p):
 
 @operation("SetDefaultPolicyVersion")
 def set_default_policy_version(ctx, p):
-    policy = require_local_policy(ctx, p["PolicyArn"], "SetDefaultPolicyVersion", lock=True)
+    policy = require_policy(ctx, p["PolicyArn"], lock=True)
     require_version(ctx, policy, p["VersionId"])
     PolicyRepo(ctx.tx, ctx.account_id).set_default(policy.policy_id, p["VersionId"])

@@ -235,6 +235,12 @@ def test_source_ip(server, iam, name):
     assert error(e) == ("AccessDenied", f"User: arn:aws:iam::{server.account_id}:user/{n} is not authorized to "
                         "perform: iam:GetAccountSummary because no identity-based policy allows the "
                         "iam:GetAccountSummary action", 403)
+    # aws:SourceIp is the connection's peer: a forwarding header cannot claim another address
+    spoofing = lambda request, **_: request.headers.__setitem__("X-Forwarded-For", "10.1.2.3")  # noqa: E731
+    me.meta.events.register("before-sign.iam.GetAccountSummary", spoofing)
+    with pytest.raises(ClientError) as e:
+        me.get_account_summary()
+    assert error(e)[0] == "AccessDenied"
 
 
 def test_policy_arn_condition(server, iam, name, user):

@@ -197,6 +197,9 @@ def _run(sock, settings, tls_cert, tls_key) -> None:
                             workers=settings.workers, loop="uvloop",
                             http="iamd.server.http_protocol:BoundedHttpProtocol",
                             log_level="warning", access_log=False, timeout_graceful_shutdown=10,
+                            # aws:SourceIp is the connection's peer: uvicorn's default would take
+                            # X-Forwarded-For from any local process, which could then claim any address
+                            proxy_headers=False,
                             timeout_keep_alive=settings.keep_alive_timeout,
                             ssl_certfile=tls_cert, ssl_keyfile=tls_key)
     if settings.workers > 1:

@@ -43,8 +43,14 @@ def deny(action="iam:GetUser", resource="*", condition=None, **extra) -> dict:
 
 
 def decide(policies, req=None, **kw):
+    """The engine's decision, checked against the enforcer's shortcut (`decision_only`,
+    which stops looking for Allows once one holds): every case is also a differential test."""
     srcs = tuple(p if isinstance(p, PolicySource) else source(p) for p in policies)
-    return evaluate(req or request(), PolicySet(srcs), **kw)
+    full = evaluate(req or request(), PolicySet(srcs), **kw)
+    quick = evaluate(req or request(), PolicySet(srcs), decision_only=True, **kw)
+    assert (quick.decision, quick.denied_by, quick.boundary_allowed) == \
+        (full.decision, full.denied_by, full.boundary_allowed), (quick, full)
+    return full
 
 
 def condition_holds(operator, key, policy_value, ctx, version=V) -> bool:

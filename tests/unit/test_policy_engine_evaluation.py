@@ -91,9 +91,10 @@ EVAL = [
 @pytest.mark.parametrize("sets,resource_policy,caller,same_account,action,expected,denied_by",
                          [pytest.param(*c[1:], id=c[0]) for c in EVAL])
 def test_evaluation_order(sets, resource_policy, caller, same_account, action, expected, denied_by):
-    d = evaluate(request(action=action, resource=f"{U}/bob"), ps(**sets),
-                 resource_policy=resource_policy, caller=caller, same_account=same_account)
-    assert (d.decision, d.denied_by) == (expected, denied_by)
+    for decision_only in (False, True):  # the enforcer's shortcut decides alike
+        d = evaluate(request(action=action, resource=f"{U}/bob"), ps(**sets), resource_policy=resource_policy,
+                     caller=caller, same_account=same_account, decision_only=decision_only)
+        assert (d.decision, d.denied_by) == (expected, denied_by)
 
 
 TRUST = [
@@ -118,6 +119,17 @@ def test_boundary_decision_detail():
     assert evaluate(req, ps([ADMIN])).boundary_allowed is None
     assert evaluate(req, ps([ADMIN], boundary=READ)).boundary_allowed is False
     assert evaluate(request(), ps([ADMIN], boundary=READ)).boundary_allowed is True
+
+
+def test_decision_only_stops_at_the_first_allow_but_tests_every_deny():
+    many = [doc(allow(action="iam:GetUser", condition={"Bool": {"aws:SecureTransport": "true"}})) for _ in range(3)]
+    late_deny = doc(deny(action="iam:GetUser", condition={"StringEquals": {"aws:username": "bob"}}))
+    req = request(action="iam:GetUser", resource=f"{U}/bob", ctx={"aws:securetransport": "true", "aws:username": "bob"})
+    quick = evaluate(req, ps(identity=[*many, late_deny]), decision_only=True)
+    assert quick.decision == "explicitDeny" and len(quick.matched) == 1
+    allowed = evaluate(request(action="iam:GetUser", resource=f"{U}/bob", ctx={"aws:securetransport": "true"}),
+                       ps(identity=many), decision_only=True)
+    assert allowed.decision == "allowed" and len(allowed.matched) == 1
 
 
 def test_matched_statements_for_allowed_are_every_allow():

@@ -112,19 +112,24 @@ def _plan(policies: PolicySet, action: str, resource: str) -> tuple:
     return plan
 
 
-def _scan(part, req: Request, missing: list, full: bool) -> tuple:
-    """(allows, denies) of one policy type for this request."""
+def _scan(part, req: Request, missing: list, full: bool, decision_only: bool = False) -> tuple:
+    """(allows, denies) of one policy type for this request. `decision_only`: every Deny
+    is tested, but Allows only until one holds (the decision is the same; the matched
+    Allows and the missing keys are then partial)."""
     allows, denies, rest = part
     if not rest:
         return allows, denies
     allows, denies = list(allows), list(denies)
     resource, context = req.resource, req.context
     for src, st, check_resource in rest:
+        deny = st.effect == "Deny"
+        if decision_only and not deny and allows:
+            continue
         if check_resource and not st.resource_matches(resource, context, missing):
             continue
         if st.condition is not None and not st.condition.test(context, missing, full):
             continue
-        (denies if st.effect == "Deny" else allows).append((src, st))
+        (denies if deny else allows).append((src, st))
     return allows, denies
 
 
@@ -174,22 +179,25 @@ def _dedupe(keys: list) -> tuple[str, ...]:
 
 def evaluate(req: Request, policies: PolicySet, *, resource_policy: PolicySource | None = None,
              caller: Caller | None = None, same_account: bool = True,
-             resource_must_allow: bool = False, explain: bool = False) -> Decision:
+             resource_must_allow: bool = False, explain: bool = False, decision_only: bool = False) -> Decision:
     """The decision for `req` under `policies` (and a resource-based policy, if any).
 
     `resource_must_allow`: the resource policy alone can let the request through (a role's
     trust policy for sts:AssumeRole*): without an Allow there the answer is an implicit
     deny by the resource policy, whatever identity policies say.
     `explain`: evaluate every condition entry so `missing` is complete (simulation).
+    `decision_only`: enforcement needs the decision alone, so an identity, boundary or
+    session Allow is not looked for once one holds (`matched` and `missing` partial).
     """
+    quick = decision_only and not explain
     missing: list[str] = []
     plan = _plan(policies, req.action.lower(), req.resource)
-    id_allows, id_denies = _scan(plan[0], req, missing, explain)
+    id_allows, id_denies = _scan(plan[0], req, missing, explain, quick)
     b_allows = b_denies = s_allows = s_denies = r_allows = r_denies = _NONE
     if plan[1] is not None:
-        b_allows, b_denies = _scan(plan[1], req, missing, explain)
+        b_allows, b_denies = _scan(plan[1], req, missing, explain, quick)
     if plan[2] is not None:
-        s_allows, s_denies = _scan(plan[2], req, missing, explain)
+        s_allows, s_denies = _scan(plan[2], req, missing, explain, quick)
     strongest = None
     if resource_policy is not None:
         r_allows, r_denies, strongest = _scan_resource(resource_policy, req, caller,

@@ -78,7 +78,7 @@ class _Principal:
         key = (req.action, req.resource, tuple(req.context.items()))
         decision = self.decisions.get(key)
         if decision is None:
-            decision = evaluate(req, self.policies)
+            decision = evaluate(req, self.policies, decision_only=True)
             if len(self.decisions) >= MAX_DECISIONS:
                 self.decisions.clear()
             self.decisions[key] = decision

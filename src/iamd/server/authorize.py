@@ -329,8 +329,16 @@ _PRINCIPAL_TYPES = {"user": "User", "root": "Account", "assumed-role": "AssumedR
                     "federated-user": "FederatedUser"}
 
 
+_ISO: tuple = (None, "")  # the last second asked for, and its text
+
+
 def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    global _ISO
+    second = int(epoch)
+    cached = _ISO
+    if cached[0] != second:
+        cached = _ISO = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return cached[1]
 
 
 def _request_keys(context: dict, check: Check, params: dict, entity) -> None:

@@ -18,6 +18,7 @@ class Result:
     errors: int
     seconds: float
     latencies: list
+    cpu_us: float = 0.0  # the server's CPU time per request (user + system), when measured
 
     @property
     def rps(self) -> float:

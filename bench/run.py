@@ -44,12 +44,16 @@ def scenario_getuser(peer, seconds, conns):
     client(peer).create_user(UserName="bench-get") if peer.name != "reference" else None
     reqs = _signed(peer, "GetUser", [{"UserName": "bench-get"}] * 16)
     loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)  # warm up
+    return measured(peer, reqs, seconds, conns)
+
+
+def measured(peer, reqs, seconds, conns):
+    """loadgen.run, with the server's CPU time per request: on a shared machine whose load
+    drifts, requests per CPU-second compare runs that requests per second cannot."""
     cpu = peer.cpu_seconds()
     result = loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
-    cpu = peer.cpu_seconds() - cpu
-    if cpu > 0:
-        print(f"getuser      {peer.name:10s} server CPU {cpu / result.requests * 1e6:7.1f} us/request = "
-              f"{result.requests / cpu:9.1f} requests per CPU-second", flush=True)
+    if result.requests:
+        result.cpu_us = (peer.cpu_seconds() - cpu) / result.requests * 1e6
     return result
 
 
@@ -92,17 +96,18 @@ def scenario_getuser_policies(peer, seconds, conns):
     root_reqs = _signed(peer, "GetUser", [{"UserName": "bench-get"}] * 16)
     if peer.name != "iamd":
         loadgen.run("127.0.0.1", peer.port, root_reqs, 0.5, conns)
-        return loadgen.run("127.0.0.1", peer.port, root_reqs, seconds, conns)
+        return measured(peer, root_reqs, seconds, conns)
     key, secret = policy_user(iam)
     user_reqs = [raw_request("127.0.0.1", peer.port, "GetUser", {"UserName": "bench-get"}, key, secret, "iam")] * 16
     for reqs in (root_reqs, user_reqs):
         loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)
-    root = loadgen.run("127.0.0.1", peer.port, root_reqs, seconds, conns)
-    user = loadgen.run("127.0.0.1", peer.port, user_reqs, seconds, conns)
+    root = measured(peer, root_reqs, seconds, conns)
+    user = measured(peer, user_reqs, seconds, conns)
     assert user.errors == 0 and root.errors == 0, (user.errors, root.errors)
-    print(f"getuser_policies iamd root {root.rps:9.1f} req/s  p50 {root.percentile(0.5):7.2f} ms; "
-          f"user with 15 policies {user.rps:9.1f} req/s  p50 {user.percentile(0.5):7.2f} ms; "
-          f"user/root = {user.rps / root.rps:.1%}", flush=True)
+    print(f"getuser_policies iamd root {root.rps:9.1f} req/s  p50 {root.percentile(0.5):7.2f} ms "
+          f"({root.cpu_us:.0f} us CPU); user with 15 policies {user.rps:9.1f} req/s  p50 "
+          f"{user.percentile(0.5):7.2f} ms ({user.cpu_us:.0f} us CPU); user/root = {user.rps / root.rps:.1%}",
+          flush=True)
     peer.extra["root_rps"] = root.rps
     return user
 
@@ -141,7 +146,7 @@ def scenario_getuser_session(peer, seconds, conns):
     if peer.name != "iamd":
         reqs = _signed(peer, "GetUser", [{"UserName": "bench-get"}] * 16)
         loadgen.run("127.0.0.1", peer.port, reqs, 0.5, conns)
-        return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+        return measured(peer, reqs, seconds, conns)
     role_arn, key, secret = _role_and_user(iam)
     sts = boto3.client("sts", endpoint_url=peer.endpoint, region_name="us-east-1", aws_access_key_id=key,
                        aws_secret_access_key=secret)
@@ -174,7 +179,7 @@ def scenario_assumerole(peer, seconds, conns, pool=4000):
     reqs = [raw_request("127.0.0.1", peer.port, "AssumeRole", {"RoleArn": role_arn, "RoleSessionName": f"s{i}"},
                         key, secret, "sts") for i in range(pool)]
     loadgen.run("127.0.0.1", peer.port, reqs[:64], 0.5, conns)
-    return loadgen.run("127.0.0.1", peer.port, reqs, seconds, conns)
+    return measured(peer, reqs, seconds, conns)
 
 
 def scenario_listusers(peer, seconds, conns):
@@ -355,11 +360,19 @@ def main(argv=None):
         for label, r in run_peers(fn, args, with_ref):
             row[label] = {"rps": round(r.rps, 1), "p50_ms": round(r.percentile(0.5), 2),
                           "p99_ms": round(r.percentile(0.99), 2), "requests": r.requests, "errors": r.errors}
+            cpu = ""
+            if r.cpu_us:
+                row[label]["cpu_us"] = round(r.cpu_us, 1)
+                cpu = f"  server CPU {r.cpu_us:.0f} us/request"
             print(f"{name:12s} {label:10s} {r.rps:9.1f} req/s  p50 {r.percentile(0.5):7.2f} ms  "
-                  f"p99 {r.percentile(0.99):7.2f} ms  errors {r.errors}", flush=True)
+                  f"p99 {r.percentile(0.99):7.2f} ms  errors {r.errors}{cpu}", flush=True)
         if "moto" in row and row["moto"]["rps"]:
             row["iamd/moto"] = round(row["iamd"]["rps"] / row["moto"]["rps"], 2)
-            print(f"{name:12s} iamd/moto = {row['iamd/moto']:.2f}x", flush=True)
+            by_cpu = ""
+            if row["iamd"].get("cpu_us") and row["moto"].get("cpu_us"):
+                row["iamd/moto_cpu"] = round(row["moto"]["cpu_us"] / row["iamd"]["cpu_us"], 2)
+                by_cpu = f" (per CPU-second: {row['iamd/moto_cpu']:.2f}x)"
+            print(f"{name:12s} iamd/moto = {row['iamd/moto']:.2f}x{by_cpu}", flush=True)
         if "reference" in row and row["reference"]["rps"]:
             row["iamd/reference"] = round(row["iamd"]["rps"] / row["reference"]["rps"], 3)
             print(f"{name:12s} iamd/reference = {row['iamd/reference']:.1%}", flush=True)

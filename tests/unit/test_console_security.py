@@ -6,8 +6,8 @@ so expiry is tested without waiting.
 
 import pytest
 
-from iamd.server.console import sessions
-from iamd.server.console.throttle import Throttle
+from iamd.console import sessions
+from iamd.console.throttle import Throttle
 from iamd.store.console import ConsoleSessionRepo
 from iamd.store.engine import Store
 

@@ -82,7 +82,7 @@ class IamApp:
             self.audit.start()
         self.console = None
         if state.settings.console:
-            from .console.routes import Console
+            from ..console.routes import Console
             self.console = Console(self)
 
     async def __call__(self, scope, receive, send):

@@ -14,11 +14,11 @@ from urllib.parse import quote, unquote
 
 import jinja2
 
-from ...auth.principal import Principal, root_principal, user_principal
-from ...protocol.errors import AWSError
-from ...service.registry import Context
-from ...store.faults import describe
-from ..authorize import Peer
+from ..auth.principal import Principal, root_principal, user_principal
+from ..protocol.errors import AWSError
+from ..service.registry import Context
+from ..store.faults import describe
+from ..server.authorize import Peer
 from . import sessions
 from .throttle import Throttle
 from .web import PRESIGN_COOKIE, SESSION_COOKIE, Request, html, raw, redirect
@@ -215,7 +215,7 @@ class Console:
             return None, None
         if session.kind == "root":
             return session, root_principal(session.account_id)
-        from ...store.users import UserRepo
+        from ..store.users import UserRepo
         user = UserRepo(tx, session.account_id).get_by_id(session.user_id)
         if user is None:  # deleted since: the session ends with it
             sessions.end(tx, session)
@@ -229,7 +229,7 @@ class Console:
 
     @staticmethod
     def _plain_error(rid: str, status: int, message: str):
-        from ..app import Response
+        from ..server.app import Response
         from .web import SECURITY_HEADERS
         return Response(status, message.encode(), "text/plain; charset=utf-8", rid, SECURITY_HEADERS)
 

@@ -14,14 +14,14 @@ from hmac import compare_digest
 import pyotp
 from sqlalchemy import select, update
 
-from ...service.mfa import STEP
-from ...service.passwords import PasswordPolicy, expires_at, hash_password, verify_password
-from ...store.casefold import fold
-from ...store.console import RootPasswordRepo
-from ...store.login import LoginProfileRepo
-from ...store.password_policy import PasswordPolicyRepo
-from ...store.schema.core import accounts, users
-from ...store.schema.credentials import mfa_devices
+from ..service.mfa import STEP
+from ..service.passwords import PasswordPolicy, expires_at, hash_password, verify_password
+from ..store.casefold import fold
+from ..store.console import RootPasswordRepo
+from ..store.login import LoginProfileRepo
+from ..store.password_policy import PasswordPolicyRepo
+from ..store.schema.core import accounts, users
+from ..store.schema.credentials import mfa_devices
 
 INCORRECT = "Your authentication information is incorrect. Please try again."
 EXPIRED_HARD = "Your password has expired and you cannot change it. Contact your administrator."

@@ -6,7 +6,7 @@ import csv
 import io
 from urllib.parse import quote
 
-from ...store.console import search_users
+from ..store.console import search_users
 from .routes import Denied, route
 
 PAGE_SIZE = 50

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from hmac import compare_digest
 
-from ...store.console import ConsoleSessionRepo
+from ..store.console import ConsoleSessionRepo
 
 ABSOLUTE = 12 * 3600
 IDLE = 3600

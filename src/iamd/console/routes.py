@@ -76,6 +76,7 @@ class Page:
     def __init__(self, console: "Console", req: Request, session, principal: Principal | None):
         self.console, self.req, self.session, self.principal = console, req, session, principal
         self.app = console.app
+        self.pending = self.pending_principal = None  # set by the dispatcher for a sign-in in progress
 
     @property
     def form(self) -> dict:
@@ -99,7 +100,8 @@ class Page:
     def render(self, template: str, status: int = 200, **values):
         values.setdefault("error", None)
         tpl = self.console.env.get_template(template)
-        body = tpl.render(principal=self.principal, session=self.session, account_id=self.app.state.account_id,
+        account_id = (self.principal or self.pending_principal or self.app.state).account_id
+        body = tpl.render(principal=self.principal, session=self.session, account_id=account_id,
                           csrf=self.session.csrf if self.session else self.req.cookies.get(PRESIGN_COOKIE, ""),
                           notice=NOTICES.get(self.req.query.get("done", "")), **values)
         return html(self.req, body, status)
@@ -211,7 +213,7 @@ class Console:
 
     def _session(self, tx, req: Request, now: float):
         session = sessions.load(tx, req.cookies.get(SESSION_COOKIE), now)
-        if session is None or session.account_id != self.app.state.account_id:
+        if session is None:
             return None, None
         if session.kind == "root":
             return session, root_principal(session.account_id)

@@ -2,52 +2,47 @@
 
 After LIMIT failures within WINDOW seconds from one address for one user, or ADDRESS_LIMIT
 from one address for any users, further attempts are refused until the oldest failure
-leaves the window, whatever the password. Counts live in the worker's memory (each worker
-of `--workers N` counts its own); a success clears the user's count from that address.
+leaves the window, whatever the password. The counts are rows in the database
+(store/console.SigninFailureRepo, table `console_signin_failures`), read and written in
+the sign-in's own transaction, so every worker of `--workers N` counts the same failures;
+a success clears the user's count from that address. Rows older than the window are
+purged at each failure, so the table holds one window's failures at most.
 """
 
-import threading
-from collections import deque
+import hashlib
+
+from ..store.casefold import fold
+from ..store.console import SigninFailureRepo
 
 LIMIT = 5
 ADDRESS_LIMIT = 20
 WINDOW = 900.0
 
 
+def _key(*parts) -> str:
+    return hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()
+
+
 class Throttle:
-    def __init__(self, limit: int = LIMIT, address_limit: int = ADDRESS_LIMIT, window: float = WINDOW,
-                 max_keys: int = 100_000):
-        self.limit, self.address_limit, self.window, self.max_keys = limit, address_limit, window, max_keys
-        self._failures: dict[tuple, deque] = {}
-        self._lock = threading.Lock()
+    def __init__(self, limit: int = LIMIT, address_limit: int = ADDRESS_LIMIT, window: float = WINDOW):
+        self.limit, self.address_limit, self.window = limit, address_limit, window
 
-    def _recent(self, key: tuple, now: float) -> deque:
-        q = self._failures.get(key)
-        if q is None:
-            return deque()
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        if not q:
-            del self._failures[key]
-        return q
+    def _keys(self, account: str, user: str, ip: str | None) -> tuple[str, str]:
+        return _key("user", account, fold(user), ip), _key("ip", ip)
 
-    def retry_after(self, account: str, user: str, ip: str | None, now: float) -> float:
+    def retry_after(self, tx, account: str, user: str, ip: str | None, now: float) -> float:
         """Seconds until this user may try again from this address (0: now)."""
-        with self._lock:
-            waits = []
-            for key, limit in (((account, user.lower(), ip), self.limit), (("ip", ip), self.address_limit)):
-                q = self._recent(key, now)
-                if len(q) >= limit:
-                    waits.append(q[len(q) - limit] + self.window - now)
-            return max(waits, default=0.0)
+        repo, waits = SigninFailureRepo(tx), []
+        for key, limit in zip(self._keys(account, user, ip), (self.limit, self.address_limit)):
+            times = repo.recent(key, now - self.window, limit)
+            if len(times) >= limit:
+                waits.append(times[-1] + self.window - now)  # when the oldest of the last `limit` leaves
+        return max(waits, default=0.0)
 
-    def failed(self, account: str, user: str, ip: str | None, now: float) -> None:
-        with self._lock:
-            if len(self._failures) >= self.max_keys:
-                self._failures.clear()  # bounded memory under a flood of names
-            for key in ((account, user.lower(), ip), ("ip", ip)):
-                self._failures.setdefault(key, deque()).append(now)
+    def failed(self, tx, account: str, user: str, ip: str | None, now: float) -> None:
+        repo = SigninFailureRepo(tx)
+        repo.purge(now - self.window)
+        repo.add(list(self._keys(account, user, ip)), now)
 
-    def succeeded(self, account: str, user: str, ip: str | None) -> None:
-        with self._lock:
-            self._failures.pop((account, user.lower(), ip), None)
+    def succeeded(self, tx, account: str, user: str, ip: str | None) -> None:
+        SigninFailureRepo(tx).clear(self._keys(account, user, ip)[0])

@@ -30,3 +30,15 @@ root_passwords = Table(
     Column("changed_at", Float, nullable=False),
     Column("last_used", Float),
 )
+
+# Failed console sign-ins (m0110), one row per failure and counted key: a user from an
+# address, and the address itself. Kept in the database so that every worker of
+# `--workers N` counts the same failures. `key` is the SHA-256 of the counted key (names
+# given at sign-in can be anything; the row stays small); rows older than the window go.
+console_signin_failures = Table(
+    "console_signin_failures", metadata,
+    Column("key", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+)
+Index("ix_console_signin_failures_key", console_signin_failures.c.key, console_signin_failures.c.at)
+Index("ix_console_signin_failures_at", console_signin_failures.c.at)

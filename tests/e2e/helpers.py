@@ -288,6 +288,24 @@ def run_iamd(*args, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "iamd.cli.main", *args], capture_output=True, text=True, **kw)
 
 
+def store_args(server) -> list[str]:
+    """The options that point an operator's command (`iamd accounts`, `audit`,
+    `root-password`) at a test server's store."""
+    return ["--data-dir", str(server.data_dir)] + (["--database-url", server.database_url]
+                                                   if server.database_url else [])
+
+
+def new_account(server, alias: str | None = None) -> tuple[str, str, str]:
+    """`iamd accounts create` on the server's store: (account id, root access key, secret)."""
+    import configparser
+    made = run_iamd("accounts", "create", *(["--alias", alias] if alias else []), *store_args(server))
+    assert made.returncode == 0, made.stderr
+    account = made.stdout.split()[0]
+    profile = configparser.ConfigParser()
+    profile.read(server.data_dir / "credentials")
+    return account, profile[account]["aws_access_key_id"], profile[account]["aws_secret_access_key"]
+
+
 def run_account_cli(server, *args, env=None, input=None) -> subprocess.CompletedProcess:
     """`iamd account ARGS` as a user runs it, configured by environment variables only; a
     None in `env` removes that variable."""

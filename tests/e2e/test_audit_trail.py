@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from helpers import certificate_pem, client_of, code, db, key_pem, mfa_codes, new_rsa_key, run_iamd
+from helpers import (certificate_pem, client_of, code, db, key_pem, mfa_codes, new_rsa_key, run_iamd,
+                     store_args)
 
 from sqlalchemy import text
 
@@ -25,10 +26,6 @@ FIELDS = ("eventVersion", "userIdentity", "eventTime", "eventSource", "eventName
           "readOnly", "eventType", "managementEvent", "recipientAccountId")
 FILE_NAME = re.compile(r"^(\d{12})_CloudTrail_([a-z0-9-]+)_(\d{8}T\d{4}Z)_([A-Za-z0-9]{16})\.json\.gz$")
 WAIT = 20.0  # reads' records are written in batches, files delivered in rounds: poll up to this long
-
-
-def store_args(srv) -> list[str]:
-    return ["--data-dir", str(srv.data_dir)] + (["--database-url", srv.database_url] if srv.database_url else [])
 
 
 def audit_cli(srv, *args) -> subprocess.CompletedProcess:

@@ -20,8 +20,8 @@ import pyotp
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from helpers import (certificate_pem, chromium_browser, key_pem, policy_doc, run_iamd, saml_metadata,
-                     shared_rsa_key)
+from helpers import (certificate_pem, chromium_browser, key_pem, new_account, policy_doc, run_iamd,
+                     saml_metadata, shared_rsa_key, store_args)
 
 ROOT_PASSWORD = "root-Pa55word!"
 PASSWORD = "Us3r-Pa55word!"
@@ -30,9 +30,7 @@ READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 
 @pytest.fixture(scope="module")
 def srv(own_server):
-    store = ["--database-url", own_server.database_url] if own_server.database_url else []
-    result = run_iamd("root-password", "set", "--data-dir", str(own_server.data_dir), *store,
-                      input=f"{ROOT_PASSWORD}\n{ROOT_PASSWORD}\n")
+    result = run_iamd("root-password", "set", *store_args(own_server), input=f"{ROOT_PASSWORD}\n{ROOT_PASSWORD}\n")
     assert result.returncode == 0, result.stderr
     assert ROOT_PASSWORD not in result.stderr + result.stdout
     return own_server
@@ -521,14 +519,14 @@ def test_ssh_public_keys_uploaded_switched_and_deleted(page, srv, iam, name, tmp
     sign_in(page, srv)
     page.wait_for_url("**/console/dashboard")
     page.goto(f"/console/users/{user}")
-    page.get_by_text("Upload SSH public key").click()  # opens the form
+    page.locator("summary", has_text="Upload SSH public key").click()  # opens the form
     page.get_by_label("SSH public key (ssh-rsa or PEM, 2048 bits or more)").fill(bad)
     page.get_by_role("button", name="Upload SSH public key").click()
     err = refused.value.response["Error"]
     assert error_text(page) == f"{err['Code']}: {err['Message']}"  # the server's words, as the API says them
     page.screenshot(path=str(tmp_path / "ssh-refused.png"), full_page=True)
     body = shared_rsa_key().public_key().public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).decode()
-    page.get_by_text("Upload SSH public key").click()
+    page.locator("summary", has_text="Upload SSH public key").click()
     page.get_by_label("SSH public key (ssh-rsa or PEM, 2048 bits or more)").fill(body)
     page.get_by_role("button", name="Upload SSH public key").click()
     page.wait_for_url(f"**/console/users/{user}?done=added")
@@ -586,3 +584,46 @@ def test_service_specific_credentials_created_reset_deactivated_deleted(page, sr
         row.get_by_role("button", name="Delete").click()
         page.wait_for_url(f"**/console/users/{user}?done=deleted")
     assert iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"] == []
+
+
+def test_every_hosted_account_signs_in_with_its_own_root_password_and_users(page, browser, srv, iam, name,
+                                                                            tmp_path):
+    alias = f"second-{srv.port}"
+    other, key, secret = new_account(srv, alias)
+    other_password = "0ther-root-Pa55!"
+    set_pw = run_iamd("root-password", "set", "--account", alias, *store_args(srv),
+                      input=f"{other_password}\n{other_password}\n")
+    assert set_pw.returncode == 0 and f"account {other}" in set_pw.stderr
+    assert other_password not in set_pw.stderr + set_pw.stdout
+    # the first account's root password does not open the second account
+    sign_in(page, srv, account=alias)
+    assert error_text(page).endswith("Your authentication information is incorrect. Please try again.")
+    sign_in(page, srv, password=other_password, account=alias)
+    page.wait_for_url("**/console/dashboard")
+    assert page.locator("#account-id").inner_text() == other
+    assert f"root @ {other}" in page.locator(".who").inner_text()
+    # what root does here happens in the second account, not the server's own
+    user = name("acct2")
+    page.goto("/console/users/new")
+    page.get_by_label("User name").fill(user)
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_role("button", name="Create user").click()
+    page.screenshot(path=str(tmp_path / "second-account-user-created.png"), full_page=True)
+    second = srv.client("iam", key, secret)
+    assert second.get_user(UserName=user)["User"]["Arn"] == f"arn:aws:iam::{other}:user/{user}"
+    with pytest.raises(ClientError):
+        iam.get_user(UserName=user)
+    # its IAM user signs in by the account's id, and only there
+    fresh = browser.new_context(base_url=srv.endpoint, viewport={"width": 1280, "height": 800})
+    try:
+        pg = fresh.new_page()
+        for wrong in (srv.account_id, "999999999999", "no-such-alias"):  # another account, none at all
+            sign_in(pg, srv, user, account=wrong)
+            assert error_text(pg).endswith("Your authentication information is incorrect. Please try again.")
+        sign_in(pg, srv, user, account=other)
+        pg.wait_for_url("**/console/dashboard")
+        assert f"{user} @ {other}" in pg.locator(".who").inner_text()
+        pg.screenshot(path=str(tmp_path / "second-account-user-dashboard.png"), full_page=True)
+        assert second.get_user(UserName=user)["User"]["PasswordLastUsed"]
+    finally:
+        fresh.close()

@@ -15,6 +15,8 @@ from hmac import compare_digest
 import pyotp
 from sqlalchemy import select, update
 
+from ..auth.principal import user_arn
+from ..protocol.cloudtrail import signin_identity
 from ..service.mfa import STEP
 from ..service.passwords import PasswordPolicy, expires_at, hash_password, verify_password
 from ..store.casefold import fold
@@ -127,6 +129,19 @@ def check_code(tx, box, account_id: str, user_id: str | None, code: str, now: fl
                            .values(last_counter=step))
                 return True
     return False
+
+
+def identity(tx, account_id: str, name: str | None = None, user_id: str | None = None) -> dict:
+    """The ConsoleLogin record's userIdentity of a sign-in as `name` (or the user `user_id`;
+    neither: root). A name that is no user's is not written down (protocol/cloudtrail)."""
+    if not name and not user_id:
+        return signin_identity(account_id, "root", None, None, f"arn:aws:iam::{account_id}:root")
+    c = users.c
+    where = (c.user_id == user_id) if user_id else (c.name_lower == fold(name))
+    row = tx.execute(select(c.user_id, c.name, c.path).where(c.account_id == account_id, where)).first()
+    if row is None:
+        return signin_identity(account_id, "user", None, None, None)
+    return signin_identity(account_id, "user", row.user_id, row.name, user_arn(account_id, row.path, row.name))
 
 
 def note_use(tx, account_id: str, user_id: str | None, now: float) -> None:

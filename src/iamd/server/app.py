@@ -26,6 +26,7 @@ import time
 import traceback
 
 from ..auth.sigv4 import credential_hint
+from ..protocol.cloudtrail import console_agent
 from ..protocol.errors import COMMON_STATUS, AWSError
 from ..protocol.model import catalog
 from ..protocol.parser import parse_form, parse_input
@@ -263,10 +264,30 @@ class IamApp:
         return self.logged(resp, action, caller_arn, start)
 
     def invoke(self, op, params: dict, caller, region: str, rid: str, peer: Peer):
-        """Steps 5 and 6 for a known caller: parse and validate the input, then authorize
-        and run the handler in one transaction. The console calls it too, as its signed-in
-        principal: one authorization path for both."""
-        return self.run_operation(op, self.parse(op, params), caller, region, rid, peer)
+        """Steps 5 and 6 for the web console's signed-in principal: parse and validate the
+        input, then authorize and run the handler in one transaction, as for the API (one
+        authorization path for both). The audit trail records the call as CloudTrail records
+        a console's: `sessionCredentialFromConsole`, the console's userAgent, the browser's
+        address; a write's record in the write's transaction, any other after it."""
+        audit, at, data = self.audit, time.time(), None
+
+        def call(out=None, error=None) -> Call:
+            return Call(at, op, op.name, op.service, caller, None, region, data, out, error, peer.ip,
+                        console_agent(caller), rid, caller.account_id, True)
+        record = None
+        if audit is not None and _writes(op):
+            def record(tx, result):
+                audit.within(tx, call(result))
+        try:
+            data = self.parse(op, params)
+            out = self.run_operation(op, data, caller, region, rid, peer, record)
+        except AWSError as err:
+            if audit is not None:
+                audit.note(call(error=(err.code, err.message)))
+            raise
+        if audit is not None and record is None:
+            audit.note(call())
+        return out
 
     def parse(self, op, params: dict) -> dict:
         """Step 5: the input parsed and validated against the model."""

@@ -155,6 +155,8 @@ def test_console_actions_are_api_calls_from_the_console(srv, iam, name):
         assert c.post("/users/new", data={"csrf": csrf, "name": made, "password": PASSWORD}).status_code == 200
         assert c.post(f"/users/{made}/attach", data={"csrf": csrf, "arn": "arn:aws:iam::aws:policy/NoSuchPolicy"}
                       ).status_code == 400
+        started = time.time()
+        assert made in c.get("/users", params={"search": made}).text  # a search, authorized as ListUsers
 
     def find(event):
         return [r for r in events(srv, "--event-name", event)
@@ -173,6 +175,9 @@ def test_console_actions_are_api_calls_from_the_console(srv, iam, name):
     assert profile["requestParameters"] == {"userName": made, "passwordResetRequired": False}  # no password
     assert refused["errorCode"] == "NoSuchEntity"
     assert reads[0]["readOnly"] is True
+    searched = wait_for(lambda: [r for r in events(srv, "--event-name", "ListUsers", "--start-time", str(int(started)))
+                                 if r.get("sessionCredentialFromConsole")], "ListUsers record of the search")
+    assert searched[0]["userIdentity"]["type"] == "Root"
     # the API's own calls are not marked
     iam.get_user(UserName=made)
     api = wait_for(lambda: [r for r in events(srv, "--event-name", "GetUser")

@@ -113,7 +113,7 @@ class Page:
         """fn(ctx) in one transaction after authorizing `operation` for the signed-in principal
         at the seam: for a read the API answers only in pages (the console's name search,
         authorized as ListUsers)."""
-        st = self.app.state
+        st, at = self.app.state, time.time()
         peer = Peer(self.req.source_ip, self.req.secure, self.req.headers.get("user-agent"))
 
         def run(tx):
@@ -121,10 +121,14 @@ class Page:
             ctx = Context(tx, self.principal, account, "us-east-1", self.req.rid, time.time(), st)
             st.authorize(ctx, operation, {}, peer)
             return fn(ctx)
+        op = self.app.catalog.find(operation, None)  # recorded as the operation it was authorized as
         try:
-            return st.store.run(run, write=False)
+            out = st.store.run(run, write=False)
         except AWSError as err:
+            self.app.note_console_call(at, op, self.principal, "us-east-1", {}, err, self.req.rid, peer)
             raise Denied(err) from None
+        self.app.note_console_call(at, op, self.principal, "us-east-1", {}, None, self.req.rid, peer)
+        return out
 
     def run(self, fn):
         """fn(tx) in a transaction of the store (the console's own tables)."""

@@ -270,24 +270,26 @@ class IamApp:
         a console's: `sessionCredentialFromConsole`, the console's userAgent, the browser's
         address; a write's record in the write's transaction, any other after it."""
         audit, at, data = self.audit, time.time(), None
-
-        def call(out=None, error=None) -> Call:
-            return Call(at, op, op.name, op.service, caller, None, region, data, out, error, peer.ip,
-                        console_agent(caller), rid, caller.account_id, True)
         record = None
         if audit is not None and _writes(op):
             def record(tx, result):
-                audit.within(tx, call(result))
+                audit.within(tx, console_call(at, op, caller, region, data, result, None, rid, peer))
         try:
             data = self.parse(op, params)
             out = self.run_operation(op, data, caller, region, rid, peer, record)
         except AWSError as err:
-            if audit is not None:
-                audit.note(call(error=(err.code, err.message)))
+            self.note_console_call(at, op, caller, region, data, err, rid, peer)
             raise
-        if audit is not None and record is None:
-            audit.note(call())
+        if record is None:
+            self.note_console_call(at, op, caller, region, data, None, rid, peer)
         return out
+
+    def note_console_call(self, at: float, op, caller, region: str, data, error: AWSError | None, rid: str,
+                          peer: Peer) -> None:
+        """Queue the record of a console call that is not a successful write (a read, a failure)."""
+        if self.audit is not None:
+            self.audit.note(console_call(at, op, caller, region, data, None,
+                                         (error.code, error.message) if error else None, rid, peer))
 
     def parse(self, op, params: dict) -> dict:
         """Step 5: the input parsed and validated against the model."""
@@ -372,6 +374,12 @@ class IamApp:
         previous = self.state.authenticator.arm(count)
         return Response(200, json.dumps({"status": "ok", "PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT": str(previous)})
                         .encode(), "application/json", rid)
+
+
+def console_call(at, op, caller, region, data, out, error, rid, peer) -> Call:
+    """The audit trail's view of a call the web console made for its signed-in principal."""
+    return Call(at, op, op.name, op.service, caller, None, region, data, out, error, peer.ip,
+                console_agent(caller), rid, caller.account_id, True)
 
 
 def _writes(op) -> bool:

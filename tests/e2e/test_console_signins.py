@@ -152,10 +152,17 @@ def test_mfa_sign_in_is_recorded_after_the_code(srv, iam, name):
         assert c.post("/signin/mfa", data={"csrf": csrf, "code": wrong}).status_code == 401
         code = totp.at(time.time() + 30)  # the next step's: enabling used the current one
         assert c.post("/signin/mfa", data={"csrf": csrf, "code": code}).status_code == 303
+        assert c.get(f"/users/{user}").status_code == 403  # a read the user has no policy for
     failed, good = logins(srv, user, 2)
     assert failed["responseElements"] == {"ConsoleLogin": "Failure"} and \
         failed["additionalEventData"]["MFAUsed"] == "Yes"
     assert good["responseElements"] == {"ConsoleLogin": "Success"} and good["additionalEventData"]["MFAUsed"] == "Yes"
+    (read,) = wait_for(lambda: [r for r in events(srv, "--event-name", "GetUser", "--user", user)
+                                if r.get("sessionCredentialFromConsole")], "the user's console GetUser")
+    assert read["userAgent"] == "signin.amazonaws.com"  # an IAM user's console
+    assert read["errorCode"] == "AccessDenied"  # denials are recorded as the API's are
+    assert read["userIdentity"]["type"] == "IAMUser" and read["userIdentity"]["userName"] == user
+    assert read["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] == "true"
 
 
 def test_console_actions_are_api_calls_from_the_console(srv, iam, name):
@@ -183,6 +190,7 @@ def test_console_actions_are_api_calls_from_the_console(srv, iam, name):
         assert rec["eventType"] == "AwsApiCall" and rec["eventSource"] == "iam.amazonaws.com"
         assert rec["userAgent"] == "console.amazonaws.com"  # the root user's console, as CloudTrail says
         assert rec["userIdentity"]["type"] == "Root" and rec["sourceIPAddress"] == "127.0.0.1"
+        assert rec["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] == "false"
     assert create["responseElements"]["user"]["userName"] == made
     assert profile["requestParameters"] == {"userName": made, "passwordResetRequired": False}  # no password
     assert refused["errorCode"] == "NoSuchEntity"

@@ -170,6 +170,13 @@ def test_console_calls_carry_the_consoles_user_agent():
     assert cloudtrail.console_agent(user_principal(ACCT, "AIDAEXAMPLE", "/", "anaya")) == "signin.amazonaws.com"
 
 
+def test_console_calls_carry_the_console_sessions_context():
+    ident = cloudtrail.console_identity(cloudtrail.user_identity(root_principal(ACCT)), 0.0, True)
+    assert ident["type"] == "Root" and ident["sessionContext"] == {
+        "sessionIssuer": {}, "webIdFederationData": {},
+        "attributes": {"creationDate": "1970-01-01T00:00:00Z", "mfaAuthenticated": "true"}}
+
+
 def test_console_login_records():
     user = cloudtrail.signin_identity(ACCT, "user", "AIDAEXAMPLE", "anaya", f"arn:aws:iam::{ACCT}:user/anaya")
     kw = dict(time_text="2018-07-24T18:34:07Z", identity=user, source_ip="192.0.2.0", user_agent="Mozilla/5.0",

@@ -80,6 +80,17 @@ def test_advancing_issues_a_new_token_and_kills_the_old(store):
     assert load(store, new_token, T0 + 6) == new
 
 
+def test_the_session_after_the_mfa_step_remembers_the_code_was_given(store):
+    token, session = start(store, stage="mfa")
+    assert session.mfa_at is None and session.audit_context == (T0, False)
+    new_token, new = store.run(lambda tx: sessions.advance(tx, session, "change-password", "10.0.0.1", T0 + 5))
+    assert new.mfa_at == T0 + 5
+    last_token, last = store.run(lambda tx: sessions.advance(tx, new, sessions.ACTIVE, "10.0.0.1", T0 + 9))
+    assert load(store, last_token, T0 + 10).audit_context == (T0 + 9, True)  # kept through later steps
+    plain_token, _ = start(store)
+    assert load(store, plain_token, T0 + 1).audit_context == (T0, False)
+
+
 def test_signing_out_ends_the_session(store):
     token, session = start(store)
     store.run(lambda tx: sessions.end(tx, session))

@@ -87,9 +87,16 @@ class Page:
         op = self.app.catalog.find(operation, None)
         peer = Peer(self.req.source_ip, self.req.secure, self.req.headers.get("user-agent"))
         try:
-            return _present(self.app.invoke(op, flat(params), self.principal, "us-east-1", self.req.rid, peer))
+            return _present(self.app.invoke(op, flat(params), self.principal, "us-east-1", self.req.rid, peer,
+                                            self.audit_context))
         except AWSError as err:
             raise Denied(err) from None
+
+    @property
+    def audit_context(self) -> tuple[float, bool] | None:
+        """What the audit trail records of this console session (sessions.Session.audit_context)."""
+        s = self.session or self.pending
+        return s.audit_context if s is not None else None
 
     def attempt(self, operation: str, **params) -> tuple[dict | None, Denied | None]:
         try:
@@ -125,9 +132,11 @@ class Page:
         try:
             out = st.store.run(run, write=False)
         except AWSError as err:
-            self.app.note_console_call(at, op, self.principal, "us-east-1", {}, err, self.req.rid, peer)
+            self.app.note_console_call(at, op, self.principal, "us-east-1", {}, err, self.req.rid, peer,
+                                       self.audit_context)
             raise Denied(err) from None
-        self.app.note_console_call(at, op, self.principal, "us-east-1", {}, None, self.req.rid, peer)
+        self.app.note_console_call(at, op, self.principal, "us-east-1", {}, None, self.req.rid, peer,
+                                   self.audit_context)
         return out
 
     def run(self, fn):

@@ -236,6 +236,14 @@ FAILED_SIGNIN = "Failed authentication"
 HIDDEN_NAME = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
 
+def console_identity(ident: dict, created_at: float, mfa_used: bool) -> dict:
+    """userIdentity of a console call: the principal's, with the console session's
+    sessionContext (its creation time, and whether its sign-in used MFA)."""
+    attributes = {"creationDate": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created_at)),
+                  "mfaAuthenticated": "true" if mfa_used else "false"}
+    return {**ident, "sessionContext": {"sessionIssuer": {}, "webIdFederationData": {}, "attributes": attributes}}
+
+
 def console_agent(caller) -> str:
     return CONSOLE_AGENTS.get(caller.kind, IAM_USER_CONSOLE_AGENT)
 

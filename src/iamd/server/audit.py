@@ -54,7 +54,9 @@ class Call(NamedTuple):
     user_agent: str | None
     rid: str
     recipient: str
-    console: bool = False  # made by the web console for its signed-in principal
+    # Made by the web console for its signed-in principal: its session's (creation time, MFA
+    # used), or () when not known; None: an API call.
+    console: tuple | None = None
 
 
 class Prebuilt(NamedTuple):
@@ -112,12 +114,15 @@ class AuditTrail:
                                                              call.data))
         # Keyed by strings (hashes cached, compared by identity): hashing and comparing the
         # frozen Principal itself walks all its fields. A session's key id is its own.
-        key = (caller.arn, caller.access_key_id, caller.user_id)
+        key = (caller.arn, caller.access_key_id, caller.user_id, call.console)
         ident = self._identities.get(key)
         if ident is None:
             if len(self._identities) > CACHE:
                 self._identities.clear()
-            ident = self._identities[key] = cloudtrail.dumps(cloudtrail.user_identity(caller))
+            ident = cloudtrail.user_identity(caller)
+            if call.console:
+                ident = cloudtrail.console_identity(ident, *call.console)
+            ident = self._identities[key] = cloudtrail.dumps(ident)
         return ident
 
     def request(self, op, data) -> str:
@@ -155,7 +160,8 @@ class AuditTrail:
         eid = cloudtrail.event_id()
         fields = dict(service=call.service, event_name=call.action, read_only=ro, identity=self.identity(call),
                       region=call.region, source_ip=call.ip, user_agent=call.user_agent, request=request,
-                      response=response, error=call.error, recipient=call.recipient, from_console=call.console)
+                      response=response, error=call.error, recipient=call.recipient,
+                      from_console=call.console is not None)
         if call.error is None and response == "null":  # a read: likely the same as many others
             key = tuple(fields.values())
             parts = self._templates.get(key)

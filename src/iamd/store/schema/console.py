@@ -19,6 +19,9 @@ console_sessions = Table(
     Column("created_at", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
+    # When the sign-in's MFA code was accepted (m0111); None: signed in without MFA. The
+    # audit trail's mfaAuthenticated for the session's calls.
+    Column("mfa_at", Float),
 )
 Index("ix_console_sessions_expiry", console_sessions.c.expires_at)
 

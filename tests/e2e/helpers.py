@@ -283,6 +283,18 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
     raise AssertionError(f"nothing listens on port {port}")
 
 
+def wait_for(fn, what: str, timeout: float = 20.0):
+    """fn() until it returns something truthy (e.g. audit records, written within a second
+    or so), at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got or time.monotonic() > deadline:
+            assert got, f"no {what} after {timeout:g} s"
+            return got
+        time.sleep(0.2)
+
+
 def run_iamd(*args, **kw) -> subprocess.CompletedProcess:
     """`iamd ARGS` in a subprocess, its output captured as text."""
     return subprocess.run([sys.executable, "-m", "iamd.cli.main", *args], capture_output=True, text=True, **kw)

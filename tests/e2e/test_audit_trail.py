@@ -17,7 +17,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 from helpers import (certificate_pem, client_of, code, db, key_pem, mfa_codes, new_rsa_key, run_iamd,
-                     store_args)
+                     store_args, wait_for)
 
 from sqlalchemy import text
 
@@ -36,17 +36,6 @@ def records(srv, *filters) -> list[dict]:
     out = audit_cli(srv, "events", "--output", "json", *filters)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
     return json.loads(out.stdout)["Records"]
-
-
-def wait_for(fn, what: str):
-    """fn() until it returns something truthy (records arrive within a second or so)."""
-    deadline = time.monotonic() + WAIT
-    while True:
-        got = fn()
-        if got or time.monotonic() > deadline:
-            assert got, f"no {what} after {WAIT} s"
-            return got
-        time.sleep(0.2)
 
 
 def record_of(srv, request_id: str) -> dict:

@@ -15,12 +15,11 @@ import time
 import httpx
 import pyotp
 import pytest
-from helpers import enable_mfa, ok, run_iamd, store_args
+from helpers import enable_mfa, ok, run_iamd, store_args, wait_for
 
 ROOT_PASSWORD = "root-Pa55word!"
 PASSWORD = "Us3r-Pa55word!"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) iamd-test"
-WAIT = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +60,6 @@ def events(srv, *filters) -> list[dict]:
                    timeout=60)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
     return json.loads(out.stdout)["Records"]
-
-
-def wait_for(fn, what: str):
-    deadline = time.monotonic() + WAIT
-    while not (got := fn()):
-        assert time.monotonic() < deadline, f"no {what} after {WAIT} s"
-        time.sleep(0.2)
-    return got
 
 
 def logins(srv, who: str, count: int = 1) -> list[dict]:

@@ -6,7 +6,7 @@ root password, signs in over HTTP and fetches each page `--rounds` times. The fi
 the server's own time for the request, from its access log (`ms`: the pipeline, not the
 network), reported as the median and the worst per page.
 
-    .venv/bin/python -m bench.console [--users 10000] [--rounds 20] [--database-url URL]
+    .venv/bin/python -m bench.console [--users 10000] [--rounds 20] [--database-url URL] [--no-audit]
 """
 
 import argparse
@@ -56,13 +56,15 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--database-url", default=None)
+    ap.add_argument("--no-audit", action="store_true", help="serve with --no-audit (the trail's cost)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="iamd-console-bench-"))
     data, port = tmp / "data", _port()
     log = open(tmp / "iamd.log", "w")
     store = ["--database-url", args.database_url] if args.database_url else []
     proc = subprocess.Popen([sys.executable, "-m", "iamd.cli.main", "serve", "--port", str(port),
-                             "--data-dir", str(data), *store], stderr=log, stdout=log)
+                             "--data-dir", str(data), *store, *(["--no-audit"] if args.no_audit else [])],
+                            stderr=log, stdout=log)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

@@ -283,9 +283,39 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
     raise AssertionError(f"nothing listens on port {port}")
 
 
+def wait_for(fn, what: str, timeout: float = 20.0):
+    """fn() until it returns something truthy (e.g. audit records, written within a second
+    or so), at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got or time.monotonic() > deadline:
+            assert got, f"no {what} after {timeout:g} s"
+            return got
+        time.sleep(0.2)
+
+
 def run_iamd(*args, **kw) -> subprocess.CompletedProcess:
     """`iamd ARGS` in a subprocess, its output captured as text."""
     return subprocess.run([sys.executable, "-m", "iamd.cli.main", *args], capture_output=True, text=True, **kw)
+
+
+def store_args(server) -> list[str]:
+    """The options that point an operator's command (`iamd accounts`, `audit`,
+    `root-password`) at a test server's store."""
+    return ["--data-dir", str(server.data_dir)] + (["--database-url", server.database_url]
+                                                   if server.database_url else [])
+
+
+def new_account(server, alias: str | None = None) -> tuple[str, str, str]:
+    """`iamd accounts create` on the server's store: (account id, root access key, secret)."""
+    import configparser
+    made = run_iamd("accounts", "create", *(["--alias", alias] if alias else []), *store_args(server))
+    assert made.returncode == 0, made.stderr
+    account = made.stdout.split()[0]
+    profile = configparser.ConfigParser()
+    profile.read(server.data_dir / "credentials")
+    return account, profile[account]["aws_access_key_id"], profile[account]["aws_secret_access_key"]
 
 
 def run_account_cli(server, *args, env=None, input=None) -> subprocess.CompletedProcess:

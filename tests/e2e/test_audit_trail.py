@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from helpers import certificate_pem, client_of, code, db, key_pem, mfa_codes, new_rsa_key, run_iamd
+from helpers import (certificate_pem, client_of, code, db, key_pem, mfa_codes, new_rsa_key, run_iamd,
+                     store_args, wait_for)
 
 from sqlalchemy import text
 
@@ -27,10 +28,6 @@ FILE_NAME = re.compile(r"^(\d{12})_CloudTrail_([a-z0-9-]+)_(\d{8}T\d{4}Z)_([A-Za
 WAIT = 20.0  # reads' records are written in batches, files delivered in rounds: poll up to this long
 
 
-def store_args(srv) -> list[str]:
-    return ["--data-dir", str(srv.data_dir)] + (["--database-url", srv.database_url] if srv.database_url else [])
-
-
 def audit_cli(srv, *args) -> subprocess.CompletedProcess:
     return run_iamd("audit", *args, *store_args(srv), timeout=60)
 
@@ -39,17 +36,6 @@ def records(srv, *filters) -> list[dict]:
     out = audit_cli(srv, "events", "--output", "json", *filters)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
     return json.loads(out.stdout)["Records"]
-
-
-def wait_for(fn, what: str):
-    """fn() until it returns something truthy (records arrive within a second or so)."""
-    deadline = time.monotonic() + WAIT
-    while True:
-        got = fn()
-        if got or time.monotonic() > deadline:
-            assert got, f"no {what} after {WAIT} s"
-            return got
-        time.sleep(0.2)
 
 
 def record_of(srv, request_id: str) -> dict:

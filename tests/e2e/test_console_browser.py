@@ -19,8 +19,9 @@ import httpx
 import pyotp
 import pytest
 from botocore.exceptions import ClientError
-from helpers import (certificate_pem, chromium_browser, key_pem, policy_doc, run_iamd, saml_metadata,
-                     shared_rsa_key)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from helpers import (certificate_pem, chromium_browser, key_pem, new_account, policy_doc, run_iamd,
+                     saml_metadata, shared_rsa_key, store_args)
 
 ROOT_PASSWORD = "root-Pa55word!"
 PASSWORD = "Us3r-Pa55word!"
@@ -29,9 +30,7 @@ READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 
 @pytest.fixture(scope="module")
 def srv(own_server):
-    store = ["--database-url", own_server.database_url] if own_server.database_url else []
-    result = run_iamd("root-password", "set", "--data-dir", str(own_server.data_dir), *store,
-                      input=f"{ROOT_PASSWORD}\n{ROOT_PASSWORD}\n")
+    result = run_iamd("root-password", "set", *store_args(own_server), input=f"{ROOT_PASSWORD}\n{ROOT_PASSWORD}\n")
     assert result.returncode == 0, result.stderr
     assert ROOT_PASSWORD not in result.stderr + result.stdout
     return own_server
@@ -509,3 +508,122 @@ def test_authorization_graph_draws_under_its_policy(page, srv, iam, name):
     assert refused == []
     csp = page.request.get("/console/graph").headers["content-security-policy"]
     assert "'unsafe-inline'" not in csp and "script-src 'sha256-" in csp
+
+
+def test_ssh_public_keys_uploaded_switched_and_deleted(page, srv, iam, name, tmp_path):
+    user = name("ssh")
+    iam.create_user(UserName=user)
+    bad = "ssh-rsa this-is-not-a-key"
+    with pytest.raises(ClientError) as refused:
+        iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=bad)
+    sign_in(page, srv)
+    page.wait_for_url("**/console/dashboard")
+    page.goto(f"/console/users/{user}")
+    page.locator("summary", has_text="Upload SSH public key").click()  # opens the form
+    page.get_by_label("SSH public key (ssh-rsa or PEM, 2048 bits or more)").fill(bad)
+    page.get_by_role("button", name="Upload SSH public key").click()
+    err = refused.value.response["Error"]
+    assert error_text(page) == f"{err['Code']}: {err['Message']}"  # the server's words, as the API says them
+    page.screenshot(path=str(tmp_path / "ssh-refused.png"), full_page=True)
+    body = shared_rsa_key().public_key().public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).decode()
+    page.locator("summary", has_text="Upload SSH public key").click()
+    page.get_by_label("SSH public key (ssh-rsa or PEM, 2048 bits or more)").fill(body)
+    page.get_by_role("button", name="Upload SSH public key").click()
+    page.wait_for_url(f"**/console/users/{user}?done=added")
+    (key,) = iam.list_ssh_public_keys(UserName=user)["SSHPublicKeys"]
+    row = page.locator("#ssh-keys tbody tr")
+    assert key["SSHPublicKeyId"] in row.inner_text() and "Active" in row.inner_text()
+    row.get_by_role("button", name="Deactivate").click()
+    page.wait_for_url(f"**/console/users/{user}?done=updated")
+    assert iam.get_ssh_public_key(UserName=user, SSHPublicKeyId=key["SSHPublicKeyId"],
+                                  Encoding="SSH")["SSHPublicKey"]["Status"] == "Inactive"
+    assert "Inactive" in page.locator("#ssh-keys").inner_text()
+    page.locator("#ssh-keys tbody tr").get_by_role("button", name="Delete").click()
+    page.wait_for_url(f"**/console/users/{user}?done=deleted")
+    assert iam.list_ssh_public_keys(UserName=user)["SSHPublicKeys"] == []
+    assert "No SSH public keys." in page.locator("#ssh-keys").inner_text()
+
+
+def test_service_specific_credentials_created_reset_deactivated_deleted(page, srv, iam, name, tmp_path):
+    user = name("git")
+    iam.create_user(UserName=user)
+    sign_in(page, srv)
+    page.wait_for_url("**/console/dashboard")
+    page.goto(f"/console/users/{user}")
+    page.get_by_label("Service", exact=True).select_option("codecommit.amazonaws.com")
+    page.get_by_role("button", name="Generate credentials").click()
+    shown_user = page.locator("#new-credential-user").inner_text().strip()
+    password = page.locator("#new-credential-secret").inner_text().strip()
+    assert shown_user == f"{user}-at-{srv.account_id}" and len(password) >= 20
+    assert "This is the only time the password can be viewed" in page.locator("main").inner_text()
+    page.screenshot(path=str(tmp_path / "credential-shown-once.png"), full_page=True)
+    (cred,) = iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"]
+    assert cred["ServiceName"] == "codecommit.amazonaws.com" and cred["ServiceUserName"] == shown_user
+    page.goto(f"/console/users/{user}")  # shown once: a reload does not show it again
+    assert password not in page.content() and page.locator("#new-credential-secret").count() == 0
+    row = page.locator("#service-credentials tbody tr")
+    assert cred["ServiceSpecificCredentialId"] in row.inner_text() and "Active" in row.inner_text()
+    row.get_by_role("button", name="Reset").click()
+    again = page.locator("#new-credential-secret").inner_text().strip()
+    assert again and again != password
+    page.locator("#service-credentials tbody tr").get_by_role("button", name="Deactivate").click()
+    page.wait_for_url(f"**/console/users/{user}?done=updated")
+    (cred,) = iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"]
+    assert cred["Status"] == "Inactive"
+    # a second Keyspaces credential is allowed, a third of one service is refused in AWS's words
+    page.get_by_label("Service", exact=True).select_option("cassandra.amazonaws.com")
+    page.get_by_role("button", name="Generate credentials").click()
+    assert page.locator("#new-credential-user").inner_text().strip() == f"{user}-at-{srv.account_id}"
+    for expected in ("", "LimitExceeded: Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: 2"):
+        page.get_by_label("Service", exact=True).select_option("codecommit.amazonaws.com")
+        page.get_by_role("button", name="Generate credentials").click()
+        if expected:
+            assert error_text(page) == expected
+    for cred in iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"]:
+        row = page.locator("#service-credentials tbody tr", has_text=cred["ServiceSpecificCredentialId"])
+        row.get_by_role("button", name="Delete").click()
+        page.wait_for_url(f"**/console/users/{user}?done=deleted")
+    assert iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"] == []
+
+
+def test_every_hosted_account_signs_in_with_its_own_root_password_and_users(page, browser, srv, iam, name,
+                                                                            tmp_path):
+    alias = f"second-{srv.port}"
+    other, key, secret = new_account(srv, alias)
+    other_password = "0ther-root-Pa55!"
+    set_pw = run_iamd("root-password", "set", "--account", alias, *store_args(srv),
+                      input=f"{other_password}\n{other_password}\n")
+    assert set_pw.returncode == 0 and f"account {other}" in set_pw.stderr
+    assert other_password not in set_pw.stderr + set_pw.stdout
+    # the first account's root password does not open the second account
+    sign_in(page, srv, account=alias)
+    assert error_text(page).endswith("Your authentication information is incorrect. Please try again.")
+    sign_in(page, srv, password=other_password, account=alias)
+    page.wait_for_url("**/console/dashboard")
+    assert page.locator("#account-id").inner_text() == other
+    assert f"root @ {other}" in page.locator(".who").inner_text()
+    # what root does here happens in the second account, not the server's own
+    user = name("acct2")
+    page.goto("/console/users/new")
+    page.get_by_label("User name").fill(user)
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_role("button", name="Create user").click()
+    page.screenshot(path=str(tmp_path / "second-account-user-created.png"), full_page=True)
+    second = srv.client("iam", key, secret)
+    assert second.get_user(UserName=user)["User"]["Arn"] == f"arn:aws:iam::{other}:user/{user}"
+    with pytest.raises(ClientError):
+        iam.get_user(UserName=user)
+    # its IAM user signs in by the account's id, and only there
+    fresh = browser.new_context(base_url=srv.endpoint, viewport={"width": 1280, "height": 800})
+    try:
+        pg = fresh.new_page()
+        for wrong in (srv.account_id, "999999999999", "no-such-alias"):  # another account, none at all
+            sign_in(pg, srv, user, account=wrong)
+            assert error_text(pg).endswith("Your authentication information is incorrect. Please try again.")
+        sign_in(pg, srv, user, account=other)
+        pg.wait_for_url("**/console/dashboard")
+        assert f"{user} @ {other}" in pg.locator(".who").inner_text()
+        pg.screenshot(path=str(tmp_path / "second-account-user-dashboard.png"), full_page=True)
+        assert second.get_user(UserName=user)["User"]["PasswordLastUsed"]
+    finally:
+        fresh.close()

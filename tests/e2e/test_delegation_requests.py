@@ -3,14 +3,13 @@ customer's association, forwarding, acceptance and release of the trade-in token
 partner's delegated credentials; AWS's states, visibility rules and errors.
 Accounts come from `iamd accounts create` on the shared server's store."""
 
-import configparser
 import json
 import secrets
 import time
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import client_of, code_status_message, db, grant, ok, run_iamd
+from helpers import client_of, code_status_message, db, grant, new_account, ok, run_iamd, store_args
 from sts_helpers import make_role, session_client, trust_of
 
 CHANNEL = "arn:aws:sns:us-east-1:{}:partner-topic"
@@ -22,17 +21,8 @@ TEMPLATE = {"Version": "2012-10-17", "Statement": [
 
 def other_account(server, alias: str | None = None):
     """(account id, IAM client, STS client) of a new account's root (`iamd accounts create`)."""
-    made = ok(run_iamd("accounts", "create", *(["--alias", alias] if alias else []), *store_args(server)))
-    account = made.split()[0]
-    profile = configparser.ConfigParser()
-    profile.read(server.data_dir / "credentials")
-    key, secret = profile[account]["aws_access_key_id"], profile[account]["aws_secret_access_key"]
+    account, key, secret = new_account(server, alias)
     return account, server.client("iam", key, secret), server.client("sts", key, secret)
-
-
-def store_args(server) -> list:
-    return ["--data-dir", str(server.data_dir)] + (["--database-url", server.database_url]
-                                                   if server.database_url else [])
 
 
 def register_template(server, tmp_path, account: str, name: str, template=TEMPLATE) -> str:

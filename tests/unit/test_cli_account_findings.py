@@ -1,4 +1,4 @@
-"""Credential-report findings (iamd.cli.account.findings) on fixed CSV reports.
+"""Credential-report findings (iamd.analysis.findings) on fixed CSV reports.
 
 The fixtures follow AWS's format exactly: the 22-column header, `<root_account>` first,
 lowercase booleans, `+00:00` timestamps and the N/A / no_information / not_supported tokens.
@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from iamd.cli.account.findings import CHECKS, find, parse_report, parse_time
+from iamd.analysis.findings import CHECKS, find, parse_report, parse_time
 from iamd.service.credential_report import HEADER as COLUMNS
 
 HEADER = ",".join(COLUMNS)  # the report's header as the server writes it (checked against AWS's in e2e)

@@ -1,12 +1,12 @@
-"""The authorization graph (iamd.cli.account.graph): structure, layout and the three files."""
+"""The authorization graph (iamd.analysis.graph): structure, layout and the three files."""
 
 import json
 import random
 import re
 from xml.etree import ElementTree
 
-from iamd.cli.account.graph import build, caption, columns, edge_rows, layout, write
-from iamd.cli.account.graph_html import render_html
+from iamd.analysis.graph import build, caption, columns, edge_rows, layout, write
+from iamd.analysis.graph_html import render_html
 
 A = "123456789012"
 

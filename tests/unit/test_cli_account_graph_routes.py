@@ -12,8 +12,8 @@ import pytest
 from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 
-from iamd.cli.account.graph import KINDS, build, caption, crosses, layout, routes
-from iamd.cli.account.graph_draw import LABEL_FONT, LABEL_PAD, figure, marker_half_points
+from iamd.analysis.graph import KINDS, build, caption, crosses, layout, routes
+from iamd.analysis.graph_draw import LABEL_FONT, LABEL_PAD, figure, marker_half_points
 from test_cli_account_graph import arn, details, managed
 
 

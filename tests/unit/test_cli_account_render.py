@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from iamd.cli.account.authz import decode_document, decode_documents, trusted_principals
+from iamd.analysis.documents import decode_document, decode_documents
+from iamd.cli.account.authz import trusted_principals
 from iamd.cli.account.output import plain
 
 summary = importlib.import_module("iamd.cli.account.summary")

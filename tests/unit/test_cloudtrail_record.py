@@ -160,3 +160,46 @@ def test_record_fields():
                                                                          "response": '{"a":1}'}))
     assert (failed["errorCode"], failed["errorMessage"], failed["responseElements"], failed["awsRegion"]) == (
         "AccessDenied", "no", None, "us-east-1")
+    from_console = json.loads(cloudtrail.record(error=None, from_console=True, **kw))
+    assert list(from_console)[-1] == "sessionCredentialFromConsole"
+    assert from_console["sessionCredentialFromConsole"] == "true" and from_console["eventType"] == "AwsApiCall"
+
+
+def test_console_calls_carry_the_consoles_user_agent():
+    assert cloudtrail.console_agent(root_principal(ACCT)) == "console.amazonaws.com"
+    assert cloudtrail.console_agent(user_principal(ACCT, "AIDAEXAMPLE", "/", "anaya")) == "signin.amazonaws.com"
+
+
+def test_console_calls_carry_the_console_sessions_context():
+    ident = cloudtrail.console_identity(cloudtrail.user_identity(root_principal(ACCT)), 0.0, True)
+    assert ident["type"] == "Root" and ident["sessionContext"] == {
+        "sessionIssuer": {}, "webIdFederationData": {},
+        "attributes": {"creationDate": "1970-01-01T00:00:00Z", "mfaAuthenticated": "true"}}
+
+
+def test_console_login_records():
+    user = cloudtrail.signin_identity(ACCT, "user", "AIDAEXAMPLE", "anaya", f"arn:aws:iam::{ACCT}:user/anaya")
+    kw = dict(time_text="2018-07-24T18:34:07Z", identity=user, source_ip="192.0.2.0", user_agent="Mozilla/5.0",
+              login_to="https://iamd.example/console/", recipient=ACCT, eid=cloudtrail.event_id())
+    ok = json.loads(cloudtrail.console_login(success=True, mfa_used=True, **kw))
+    assert (ok["eventSource"], ok["eventName"], ok["eventType"], ok["awsRegion"]) == (
+        "signin.amazonaws.com", "ConsoleLogin", "AwsConsoleSignIn", "us-east-1")
+    assert ok["userIdentity"] == {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "arn": f"arn:aws:iam::{ACCT}:user/anaya",
+                                  "accountId": ACCT, "accessKeyId": "", "userName": "anaya"}
+    assert ok["requestParameters"] is None and ok["responseElements"] == {"ConsoleLogin": "Success"}
+    assert ok["additionalEventData"] == {"LoginTo": "https://iamd.example/console/", "MobileVersion": "No",
+                                         "MFAUsed": "Yes"}
+    assert "errorMessage" not in ok and "errorCode" not in ok
+    failed = json.loads(cloudtrail.console_login(success=False, mfa_used=False, **kw))
+    assert failed["responseElements"] == {"ConsoleLogin": "Failure"}
+    assert failed["errorMessage"] == "Failed authentication" and "errorCode" not in failed
+    assert failed["additionalEventData"]["MFAUsed"] == "No"
+
+
+def test_console_login_identities_of_root_and_of_no_such_user():
+    root = cloudtrail.signin_identity(ACCT, "root", None, None, f"arn:aws:iam::{ACCT}:root")
+    assert root == {"type": "Root", "principalId": ACCT, "arn": f"arn:aws:iam::{ACCT}:root", "accountId": ACCT,
+                    "accessKeyId": ""}
+    nobody = cloudtrail.signin_identity(ACCT, "user", None, None, None)
+    assert nobody == {"type": "IAMUser", "accountId": ACCT, "accessKeyId": "",
+                      "userName": "HIDDEN_DUE_TO_SECURITY_REASONS"}

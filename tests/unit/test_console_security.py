@@ -5,11 +5,13 @@ so expiry is tested without waiting.
 """
 
 import pytest
+from sqlalchemy import select
 
-from iamd.server.console import sessions
-from iamd.server.console.throttle import Throttle
+from iamd.console import sessions
+from iamd.console.throttle import Throttle
 from iamd.store.console import ConsoleSessionRepo
 from iamd.store.engine import Store
+from iamd.store.schema.console import console_signin_failures
 
 ACCOUNT = "123456789012"
 T0 = 1_800_000_000.0
@@ -78,6 +80,17 @@ def test_advancing_issues_a_new_token_and_kills_the_old(store):
     assert load(store, new_token, T0 + 6) == new
 
 
+def test_the_session_after_the_mfa_step_remembers_the_code_was_given(store):
+    token, session = start(store, stage="mfa")
+    assert session.mfa_at is None and session.audit_context == (T0, False)
+    new_token, new = store.run(lambda tx: sessions.advance(tx, session, "change-password", "10.0.0.1", T0 + 5))
+    assert new.mfa_at == T0 + 5
+    last_token, last = store.run(lambda tx: sessions.advance(tx, new, sessions.ACTIVE, "10.0.0.1", T0 + 9))
+    assert load(store, last_token, T0 + 10).audit_context == (T0 + 9, True)  # kept through later steps
+    plain_token, _ = start(store)
+    assert load(store, plain_token, T0 + 1).audit_context == (T0, False)
+
+
 def test_signing_out_ends_the_session(store):
     token, session = start(store)
     store.run(lambda tx: sessions.end(tx, session))
@@ -113,27 +126,39 @@ def test_each_session_has_its_own_csrf_token(store):
 
 # -- throttle ---------------------------------------------------------------------------------
 
-def test_five_failures_lock_the_user_from_that_address_for_the_window():
-    t = Throttle(limit=5, address_limit=100, window=900)
+class Counted:
+    """A Throttle over a store, each call in a transaction of its own (as each sign-in is)."""
+
+    def __init__(self, store, **limits):
+        self.store, self.throttle = store, Throttle(**limits)
+
+    def __getattr__(self, name):
+        fn = getattr(self.throttle, name)
+        return lambda *args: self.store.run(lambda tx: fn(tx, *args))
+
+
+def test_five_failures_lock_the_user_from_that_address_for_the_window(store):
+    t = Counted(store, limit=5, address_limit=100, window=900)
     for i in range(5):
         assert t.retry_after(ACCOUNT, "Alice", "10.0.0.1", T0 + i) == 0
         t.failed(ACCOUNT, "Alice", "10.0.0.1", T0 + i)
     assert t.retry_after(ACCOUNT, "alice", "10.0.0.1", T0 + 5) == pytest.approx(895)  # names fold
     assert t.retry_after(ACCOUNT, "alice", "10.0.0.2", T0 + 5) == 0  # another address
     assert t.retry_after(ACCOUNT, "bob", "10.0.0.1", T0 + 5) == 0  # another user
+    assert t.retry_after("210987654321", "alice", "10.0.0.1", T0 + 5) == 0  # another account
     assert t.retry_after(ACCOUNT, "alice", "10.0.0.1", T0 + 900) == 0  # the first failure left the window
 
 
-def test_one_address_failing_for_many_users_is_throttled():
-    t = Throttle(limit=5, address_limit=10, window=900)
+def test_one_address_failing_for_many_users_is_throttled(store):
+    t = Counted(store, limit=5, address_limit=10, window=900)
     for i in range(10):
         t.failed(ACCOUNT, f"user{i}", "10.0.0.9", T0)
     assert t.retry_after(ACCOUNT, "someone-new", "10.0.0.9", T0 + 1) > 0
     assert t.retry_after(ACCOUNT, "someone-new", "10.0.0.8", T0 + 1) == 0
 
 
-def test_success_clears_the_users_count_not_the_addresss():
-    t = Throttle(limit=3, address_limit=5, window=900)
+def test_success_clears_the_users_count_not_the_addresss(store):
+    t = Counted(store, limit=3, address_limit=5, window=900)
     for _ in range(2):
         t.failed(ACCOUNT, "alice", "10.0.0.1", T0)
     t.succeeded(ACCOUNT, "alice", "10.0.0.1")
@@ -144,8 +169,27 @@ def test_success_clears_the_users_count_not_the_addresss():
     assert t.retry_after(ACCOUNT, "carol", "10.0.0.1", T0) > 0  # 5 failures from the address
 
 
-def test_memory_stays_bounded():
-    t = Throttle(max_keys=100)
-    for i in range(1000):
-        t.failed(ACCOUNT, f"u{i}", f"10.0.{i // 250}.{i % 250}", T0)
-    assert len(t._failures) <= 100
+def test_workers_share_the_counts(store, tmp_path):
+    """Two stores on one database are two workers of `--workers 2`: failures seen by
+    either count for both, so a second worker gives an attacker no more tries."""
+    other = Store(None, tmp_path)
+    try:
+        a, b = Counted(store, limit=4, window=900), Counted(other, limit=4, window=900)
+        for i in range(4):
+            (a if i % 2 else b).failed(ACCOUNT, "alice", "10.0.0.1", T0 + i)
+        assert a.retry_after(ACCOUNT, "alice", "10.0.0.1", T0 + 5) > 0
+        assert b.retry_after(ACCOUNT, "alice", "10.0.0.1", T0 + 5) > 0
+        b.succeeded(ACCOUNT, "alice", "10.0.0.1")
+        assert a.retry_after(ACCOUNT, "alice", "10.0.0.1", T0 + 5) == 0
+    finally:
+        other.dispose()
+
+
+def test_old_failures_are_purged_and_names_are_not_stored(store):
+    t = Counted(store, window=900)
+    for i in range(50):
+        t.failed(ACCOUNT, f"secret-name-{i}", "10.0.0.1", T0)
+    t.failed(ACCOUNT, "late", "10.0.0.2", T0 + 901)  # purges everything older than the window
+    rows = store.run(lambda tx: tx.execute(select(console_signin_failures)).all())
+    assert len(rows) == 2 and all(r.at == T0 + 901 for r in rows)
+    assert not any("late" in r.key or "10.0.0" in r.key for r in rows)

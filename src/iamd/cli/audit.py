@@ -86,7 +86,8 @@ def _table(records: list[dict]):
         t.add_column(col, no_wrap=True)
     for r in records:
         t.add_row(r["eventTime"], r["eventName"], r["eventSource"].split(".")[0], _who(r),
-                  r.get("sourceIPAddress", ""), r.get("errorCode", ""), "yes" if r.get("readOnly") else "no")
+                  r.get("sourceIPAddress", ""), r.get("errorCode") or r.get("errorMessage", ""),
+                  "yes" if r.get("readOnly") else "no")
     console().print(t)
 
 

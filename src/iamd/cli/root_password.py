@@ -1,5 +1,9 @@
 """`iamd root-password set`: the root user's console password, prompted and stored hashed.
 
+Each account the store hosts has its own (`--account ID-or-alias`; by default the server's
+own account, the store's first); its root user signs in to the console with the account's
+id or alias and that password.
+
 The password is read from the terminal (or stdin when piped), twice, hashed with argon2id
 as login profiles are (service/passwords.py) and never printed or logged.
 """
@@ -22,12 +26,13 @@ def root_password():
 @click.option("--data-dir", default="./iamd-data", show_default=True, type=click.Path(file_okay=False),
               help="the data dir (as for serve)")
 @click.option("--database-url", default=None, envvar="IAMD_DATABASE_URL", help="as for serve")
-@click.option("--account-id", default=None, help="the account (default: the store's only account)")
-def set_root_password(data_dir, database_url, account_id):
+@click.option("--account", "--account-id", "account", default=None,
+              help="the account's id or alias (default: the server's own, the store's first account)")
+def set_root_password(data_dir, database_url, account):
     """Set (or replace) the root user's console password."""
     import time
 
-    from sqlalchemy import select
+    from sqlalchemy import or_, select
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..service.passwords import hash_password
@@ -47,11 +52,11 @@ def set_root_password(data_dir, database_url, account_id):
 
         def run(tx):
             query = select(accounts.c.account_id)
-            if account_id:
-                query = query.where(accounts.c.account_id == account_id)
+            if account:
+                query = query.where(or_(accounts.c.account_id == account, accounts.c.alias == account.lower()))
             found = list(tx.execute(query.order_by(accounts.c.created_at)).scalars())
             if not found:
-                raise CommandError("no such account in the store" if account_id else
+                raise CommandError("no such account in the store" if account else
                                    "the store has no account yet: run `iamd serve` once first")
             RootPasswordRepo(tx, found[0]).set(hash_password(password), time.time())
             return found[0]

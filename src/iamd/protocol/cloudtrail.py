@@ -203,12 +203,14 @@ def dumps(value) -> str:
 
 def record(*, time_text: str, service: str, event_name: str, read_only: bool, identity: str, region: str,
            source_ip: str | None, user_agent: str | None, request: str, response: str,
-           error: tuple[str, str] | None, request_id: str, recipient: str, eid: str) -> str:
+           error: tuple[str, str] | None, request_id: str, recipient: str, eid: str,
+           from_console: bool = False) -> str:
     """The CloudTrail record of one call as JSON text, keys in the order CloudTrail writes
     them. `identity`, `request` and `response` arrive as JSON text ("null" for none): the
     audit trail caches a caller's identity and small parameter sets, and every record is
     written once, so the text is put together here instead of walking a dict. `time_text`
-    (from `event_time`), `request_id` and `eid` are iamd's own, written as they are."""
+    (from `event_time`), `request_id` and `eid` are iamd's own, written as they are. A call
+    the web console made for its signed-in principal carries `sessionCredentialFromConsole`."""
     err = f'"errorCode":{_str(error[0])},"errorMessage":{_str(error[1])},' if error is not None else ""
     return (f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity},"eventTime":"{time_text}",'
             f'"eventSource":"{SOURCES.get(service, SOURCES["iam"])}","eventName":{_str(event_name)},'
@@ -218,7 +220,62 @@ def record(*, time_text: str, service: str, event_name: str, read_only: bool, id
             f'"requestParameters":{request},"responseElements":{"null" if error else response},{err}'
             f'"requestID":"{request_id}","eventID":"{eid}","readOnly":{"true" if read_only else "false"},'
             f'"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":{_str(recipient)},'
-            f'"eventCategory":"Management"}}')
+            f'"eventCategory":"Management"{CONSOLE_MARK if from_console else ""}}}')
+
+
+# -- the web console ---------------------------------------------------------------------------
+
+CONSOLE_MARK = ',"sessionCredentialFromConsole":"true"'
+# The userAgent of a console call, as CloudTrail's record contents document it.
+CONSOLE_AGENTS = {"root": "console.amazonaws.com"}
+IAM_USER_CONSOLE_AGENT = "signin.amazonaws.com"
+SIGNIN_SOURCE = "signin.amazonaws.com"
+FAILED_SIGNIN = "Failed authentication"
+# A sign-in's user name that names no user is not recorded (it may be a password typed in
+# the wrong box): AWS writes this in its place.
+HIDDEN_NAME = "HIDDEN_DUE_TO_SECURITY_REASONS"
+
+
+def console_identity(ident: dict, created_at: float, mfa_used: bool) -> dict:
+    """userIdentity of a console call: the principal's, with the console session's
+    sessionContext (its creation time, and whether its sign-in used MFA)."""
+    attributes = {"creationDate": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created_at)),
+                  "mfaAuthenticated": "true" if mfa_used else "false"}
+    return {**ident, "sessionContext": {"sessionIssuer": {}, "webIdFederationData": {}, "attributes": attributes}}
+
+
+def console_agent(caller) -> str:
+    return CONSOLE_AGENTS.get(caller.kind, IAM_USER_CONSOLE_AGENT)
+
+
+def signin_identity(account_id: str, kind: str, user_id: str | None, user_name: str | None,
+                    arn: str | None) -> dict:
+    """userIdentity of a ConsoleLogin record: the root user, a known IAM user, or an IAM
+    user name that is not recorded (no such user)."""
+    if kind == "root":
+        return {"type": "Root", "principalId": account_id, "arn": arn, "accountId": account_id, "accessKeyId": ""}
+    ident = {"type": "IAMUser", "principalId": user_id, "arn": arn, "accountId": account_id, "accessKeyId": "",
+             "userName": user_name if user_id else HIDDEN_NAME}
+    return {k: v for k, v in ident.items() if v is not None}
+
+
+def console_login(*, time_text: str, identity: dict, source_ip: str | None, user_agent: str | None,
+                  success: bool, mfa_used: bool, login_to: str, recipient: str, eid: str) -> str:
+    """The record of a console sign-in (eventType AwsConsoleSignIn), as CloudTrail writes
+    ConsoleLogin: no requestParameters (never the password), the outcome in
+    responseElements, MFAUsed and LoginTo in additionalEventData, and on failure the
+    errorMessage "Failed authentication" (no errorCode)."""
+    rec = {"eventVersion": EVENT_VERSION, "userIdentity": identity, "eventTime": time_text,
+           "eventSource": SIGNIN_SOURCE, "eventName": "ConsoleLogin", "awsRegion": IAM_REGION,
+           "sourceIPAddress": source_ip or "AWS Internal", "userAgent": user_agent or ""}
+    if not success:
+        rec["errorMessage"] = FAILED_SIGNIN
+    rec.update({"requestParameters": None, "responseElements": {"ConsoleLogin": "Success" if success else "Failure"},
+                "additionalEventData": {"LoginTo": login_to, "MobileVersion": "No",
+                                        "MFAUsed": "Yes" if mfa_used else "No"},
+                "eventID": eid, "readOnly": False, "eventType": "AwsConsoleSignIn", "managementEvent": True,
+                "recipientAccountId": recipient, "eventCategory": "Management"})
+    return dumps(rec)
 
 
 def template(**fields) -> tuple[str, str, str, str]:

@@ -26,6 +26,7 @@ import time
 import traceback
 
 from ..auth.sigv4 import credential_hint
+from ..protocol.cloudtrail import console_agent
 from ..protocol.errors import COMMON_STATUS, AWSError
 from ..protocol.model import catalog
 from ..protocol.parser import parse_form, parse_input
@@ -82,7 +83,7 @@ class IamApp:
             self.audit.start()
         self.console = None
         if state.settings.console:
-            from .console.routes import Console
+            from ..console.routes import Console
             self.console = Console(self)
 
     async def __call__(self, scope, receive, send):
@@ -262,11 +263,34 @@ class IamApp:
             audit.note(self._call(at, scope, headers, params, op, action, caller, region, data, error, rid, out))
         return self.logged(resp, action, caller_arn, start)
 
-    def invoke(self, op, params: dict, caller, region: str, rid: str, peer: Peer):
-        """Steps 5 and 6 for a known caller: parse and validate the input, then authorize
-        and run the handler in one transaction. The console calls it too, as its signed-in
-        principal: one authorization path for both."""
-        return self.run_operation(op, self.parse(op, params), caller, region, rid, peer)
+    def invoke(self, op, params: dict, caller, region: str, rid: str, peer: Peer, session=None):
+        """Steps 5 and 6 for the web console's signed-in principal: parse and validate the
+        input, then authorize and run the handler in one transaction, as for the API (one
+        authorization path for both). The audit trail records the call as CloudTrail records
+        a console's: `sessionCredentialFromConsole`, the console's userAgent, the browser's
+        address, and the console session's (creation time, MFA used) as its sessionContext; a
+        write's record in the write's transaction, any other after it."""
+        audit, at, data = self.audit, time.time(), None
+        record = None
+        if audit is not None and _writes(op):
+            def record(tx, result):
+                audit.within(tx, console_call(at, op, caller, region, data, result, None, rid, peer, session))
+        try:
+            data = self.parse(op, params)
+            out = self.run_operation(op, data, caller, region, rid, peer, record)
+        except AWSError as err:
+            self.note_console_call(at, op, caller, region, data, err, rid, peer, session)
+            raise
+        if record is None:
+            self.note_console_call(at, op, caller, region, data, None, rid, peer, session)
+        return out
+
+    def note_console_call(self, at: float, op, caller, region: str, data, error: AWSError | None, rid: str,
+                          peer: Peer, session=None) -> None:
+        """Queue the record of a console call that is not a successful write (a read, a failure)."""
+        if self.audit is not None:
+            self.audit.note(console_call(at, op, caller, region, data, None,
+                                         (error.code, error.message) if error else None, rid, peer, session))
 
     def parse(self, op, params: dict) -> dict:
         """Step 5: the input parsed and validated against the model."""
@@ -351,6 +375,13 @@ class IamApp:
         previous = self.state.authenticator.arm(count)
         return Response(200, json.dumps({"status": "ok", "PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT": str(previous)})
                         .encode(), "application/json", rid)
+
+
+def console_call(at, op, caller, region, data, out, error, rid, peer, session=None) -> Call:
+    """The audit trail's view of a call the web console made for its signed-in principal;
+    `session`: the console session's (creation time, MFA used), when known."""
+    return Call(at, op, op.name, op.service, caller, None, region, data, out, error, peer.ip,
+                console_agent(caller), rid, caller.account_id, session or ())
 
 
 def _writes(op) -> bool:

@@ -1,5 +1,9 @@
 """The audit trail: every API call becomes one CloudTrail record (protocol/cloudtrail.py).
 
+Calls the web console makes for its signed-in principal are recorded like any other
+(`IamApp.invoke`), marked `sessionCredentialFromConsole`; each console sign-in becomes a
+ConsoleLogin record (`signin`).
+
 A successful write's record is inserted in the write's own transaction (`within`), so an
 acknowledged change and its record are durable together. Every other call (reads,
 failures, denials, calls that fail authentication) is queued (`note`) and written in
@@ -50,6 +54,15 @@ class Call(NamedTuple):
     user_agent: str | None
     rid: str
     recipient: str
+    # Made by the web console for its signed-in principal: its session's (creation time, MFA
+    # used), or () when not known; None: an API call.
+    console: tuple | None = None
+
+
+class Prebuilt(NamedTuple):
+    """A record built on the request path (a console sign-in: not an API call), queued as is."""
+
+    row: tuple
 
 
 # STS calls that mint credentials: their records keep responseElements (with no secret).
@@ -101,12 +114,15 @@ class AuditTrail:
                                                              call.data))
         # Keyed by strings (hashes cached, compared by identity): hashing and comparing the
         # frozen Principal itself walks all its fields. A session's key id is its own.
-        key = (caller.arn, caller.access_key_id, caller.user_id)
+        key = (caller.arn, caller.access_key_id, caller.user_id, call.console)
         ident = self._identities.get(key)
         if ident is None:
             if len(self._identities) > CACHE:
                 self._identities.clear()
-            ident = self._identities[key] = cloudtrail.dumps(cloudtrail.user_identity(caller))
+            ident = cloudtrail.user_identity(caller)
+            if call.console:
+                ident = cloudtrail.console_identity(ident, *call.console)
+            ident = self._identities[key] = cloudtrail.dumps(ident)
         return ident
 
     def request(self, op, data) -> str:
@@ -144,7 +160,8 @@ class AuditTrail:
         eid = cloudtrail.event_id()
         fields = dict(service=call.service, event_name=call.action, read_only=ro, identity=self.identity(call),
                       region=call.region, source_ip=call.ip, user_agent=call.user_agent, request=request,
-                      response=response, error=call.error, recipient=call.recipient)
+                      response=response, error=call.error, recipient=call.recipient,
+                      from_console=call.console is not None)
         if call.error is None and response == "null":  # a read: likely the same as many others
             key = tuple(fields.values())
             parts = self._templates.get(key)
@@ -160,6 +177,16 @@ class AuditTrail:
         return (eid, call.recipient, call.at, call.action[:128], caller.arn if caller else None,
                 caller.name if caller else None, call.error[0][:128] if call.error else None, ro,
                 self.audit_dir is None, text)  # store.audit.COLUMNS
+
+    def signin(self, at: float, account_id: str, identity: dict, ip: str | None, user_agent: str | None,
+               success: bool, mfa_used: bool, login_to: str) -> None:
+        """Queue the ConsoleLogin record of a console sign-in, allowed or refused."""
+        eid = cloudtrail.event_id()
+        text = cloudtrail.console_login(time_text=cloudtrail.event_time(at), identity=identity, source_ip=ip,
+                                        user_agent=user_agent, success=success, mfa_used=mfa_used,
+                                        login_to=login_to, recipient=account_id, eid=eid)
+        self.note(Prebuilt((eid, account_id, at, "ConsoleLogin", identity.get("arn"), identity.get("userName"),
+                            None if success else cloudtrail.FAILED_SIGNIN, False, self.audit_dir is None, text)))
 
     # -- the background thread ----------------------------------------------------------------
 
@@ -183,7 +210,7 @@ class AuditTrail:
                 while pending and len(batch) < BATCH:
                     batch.append(pending.popleft())
                 try:
-                    built = [self.row(c) for c in batch]
+                    built = [c.row if type(c) is Prebuilt else self.row(c) for c in batch]
                     self.store.run(lambda tx: rows.add(tx, built))
                 except Exception as exc:  # noqa: BLE001 - the database is down: keep the calls for later
                     fault = describe(exc)  # a fault of the database is one line; a bug keeps its traceback

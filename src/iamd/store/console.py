@@ -1,9 +1,10 @@
-"""Console sessions (by the SHA-256 of their cookie token) and the root password."""
+"""Console sessions (by the SHA-256 of their cookie token), the root password, and failed
+sign-ins (the throttle's counts)."""
 
 from sqlalchemy import delete, insert, select, update
 
 from .casefold import fold
-from .schema.console import console_sessions, root_passwords
+from .schema.console import console_sessions, console_signin_failures, root_passwords
 from .schema.core import users
 
 s = console_sessions.c
@@ -48,6 +49,29 @@ class RootPasswordRepo:
     def used(self, now: float) -> None:
         self.tx.execute(update(root_passwords).where(root_passwords.c.account_id == self.account_id)
                         .values(last_used=now))
+
+
+class SigninFailureRepo:
+    """Failures per counted key (a hash), newest first, within a window."""
+
+    def __init__(self, tx):
+        self.tx = tx
+
+    def recent(self, key: str, since: float, limit: int) -> list[float]:
+        """The times of the newest `limit` failures of `key` after `since`, newest first."""
+        c = console_signin_failures.c
+        return list(self.tx.execute(select(c.at).where(c.key == key, c.at > since)
+                                    .order_by(c.at.desc()).limit(limit)).scalars())
+
+    def add(self, keys: list[str], at: float) -> None:
+        self.tx.execute(insert(console_signin_failures), [{"key": k, "at": at} for k in keys])
+
+    def clear(self, key: str) -> None:
+        self.tx.execute(delete(console_signin_failures).where(console_signin_failures.c.key == key))
+
+    def purge(self, before: float) -> int:
+        return self.tx.execute(delete(console_signin_failures)
+                               .where(console_signin_failures.c.at <= before)).rowcount
 
 
 def search_users(tx, account_id: str, text: str, after: str | None, limit: int) -> list:

@@ -1,26 +1,22 @@
 """`iamd account authorization-details`: every user, group, role and policy, and how they connect.
 
 GetAccountAuthorizationDetails pages share one budget across its four lists, so the pages
-are merged list by list. botocore already turns URL-encoded policy documents into dicts;
-`decode_documents` finishes the job for any it left as text (a server that did not encode,
-or an SDK without that handler), so `--output json` always shows documents as JSON.
+are merged list by list; documents are decoded (analysis/documents.py) so that
+`--output json` always shows them as JSON. The graph is analysis/graph.py.
 """
 
-import json
 from pathlib import Path
-from urllib.parse import unquote
 
 import click
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.tree import Tree
 
+from ...analysis.documents import LISTS, decode_document, decode_documents
 from .common import common_options, iam_client, output_format
 from .output import console, emit_csv, emit_json, emit_yaml, status_console
 
 FILTERS = ("User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
-LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
-DOCUMENT_KEYS = ("PolicyDocument", "AssumeRolePolicyDocument", "Document")
 GRAPH_SUFFIXES = (".svg", ".png", ".html")
 
 
@@ -47,25 +43,6 @@ def fetch_with_progress(iam, filters: list[str]) -> dict:
                                zip(LISTS, ("users", "groups", "roles", "policies")))
             progress.update(task, description=f"Authorization details: page {number}", counts=counts)
         return fetch_details(iam, filters, on_page)
-
-
-def decode_document(doc):
-    if isinstance(doc, str):
-        for text in (doc, unquote(doc)):
-            try:
-                return json.loads(text)
-            except ValueError:
-                continue
-    return doc
-
-
-def decode_documents(obj):
-    """A copy of obj with every policy document parsed into JSON data."""
-    if isinstance(obj, dict):
-        return {k: decode_document(v) if k in DOCUMENT_KEYS else decode_documents(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [decode_documents(v) for v in obj]
-    return obj
 
 
 def _policies_branch(node: Tree, entity: dict, inline_key: str) -> None:
@@ -153,7 +130,7 @@ def authorization_details(filters, graph_path):
     details = decode_documents(fetch_with_progress(iam_client(), list(dict.fromkeys(filters))))
     fmt = output_format()
     if graph_path:
-        from . import graph
+        from ...analysis import graph
         g = graph.build(details)
         graph.write(g, graph_path)
         click.echo(f"wrote {graph_path}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges", err=True)
@@ -164,7 +141,7 @@ def authorization_details(filters, graph_path):
     elif fmt == "yaml":
         emit_yaml(details)
     elif fmt == "csv":
-        from . import graph
+        from ...analysis import graph
         emit_csv(graph.EDGE_COLUMNS, graph.edge_rows(graph.build(details)))
     else:
         render_trees(details, console())

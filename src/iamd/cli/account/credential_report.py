@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from . import findings as fnd
+from ...analysis import findings as fnd
 from .common import CliError, common_options, iam_client, output_format, warn
 from .output import console, emit_csv, emit_json, emit_yaml, status_console
 

@@ -10,11 +10,13 @@ also creates and deletes a default password policy, as the seed does when every 
 import time
 
 import click
+
+from ...analysis.documents import decode_documents
+from ...analysis.findings import parse_report
 from .alias import current_aliases
-from .authz import decode_documents, fetch_with_progress, render_trees
+from .authz import fetch_with_progress, render_trees
 from .common import connection_options, iam_client
 from .credential_report import fetch_with_spinner
-from .findings import parse_report
 from .output import console, rule
 from .password_policy import get_policy, render_policy
 from .saml import list_providers

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from ...policy.compiled import compile_policy
 from ...policy.evaluate import Caller, PolicySet, PolicySource, Request, evaluate
 from . import access
-from .findings import Finding
+from ...analysis.findings import Finding
 
 MAX_DEPTH = 3
 WITNESS_LIMIT = 200

@@ -19,6 +19,9 @@ console_sessions = Table(
     Column("created_at", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
+    # When the sign-in's MFA code was accepted (m0111); None: signed in without MFA. The
+    # audit trail's mfaAuthenticated for the session's calls.
+    Column("mfa_at", Float),
 )
 Index("ix_console_sessions_expiry", console_sessions.c.expires_at)
 
@@ -30,3 +33,15 @@ root_passwords = Table(
     Column("changed_at", Float, nullable=False),
     Column("last_used", Float),
 )
+
+# Failed console sign-ins (m0110), one row per failure and counted key: a user from an
+# address, and the address itself. Kept in the database so that every worker of
+# `--workers N` counts the same failures. `key` is the SHA-256 of the counted key (names
+# given at sign-in can be anything; the row stays small); rows older than the window go.
+console_signin_failures = Table(
+    "console_signin_failures", metadata,
+    Column("key", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+)
+Index("ix_console_signin_failures_key", console_signin_failures.c.key, console_signin_failures.c.at)
+Index("ix_console_signin_failures_at", console_signin_failures.c.at)

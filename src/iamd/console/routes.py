@@ -14,11 +14,11 @@ from urllib.parse import quote, unquote
 
 import jinja2
 
-from ...auth.principal import Principal, root_principal, user_principal
-from ...protocol.errors import AWSError
-from ...service.registry import Context
-from ...store.faults import describe
-from ..authorize import Peer
+from ..auth.principal import Principal, root_principal, user_principal
+from ..protocol.errors import AWSError
+from ..service.registry import Context
+from ..store.faults import describe
+from ..server.authorize import Peer
 from . import sessions
 from .throttle import Throttle
 from .web import PRESIGN_COOKIE, SESSION_COOKIE, Request, html, raw, redirect
@@ -76,6 +76,7 @@ class Page:
     def __init__(self, console: "Console", req: Request, session, principal: Principal | None):
         self.console, self.req, self.session, self.principal = console, req, session, principal
         self.app = console.app
+        self.pending = self.pending_principal = None  # set by the dispatcher for a sign-in in progress
 
     @property
     def form(self) -> dict:
@@ -86,9 +87,16 @@ class Page:
         op = self.app.catalog.find(operation, None)
         peer = Peer(self.req.source_ip, self.req.secure, self.req.headers.get("user-agent"))
         try:
-            return _present(self.app.invoke(op, flat(params), self.principal, "us-east-1", self.req.rid, peer))
+            return _present(self.app.invoke(op, flat(params), self.principal, "us-east-1", self.req.rid, peer,
+                                            self.audit_context))
         except AWSError as err:
             raise Denied(err) from None
+
+    @property
+    def audit_context(self) -> tuple[float, bool] | None:
+        """What the audit trail records of this console session (sessions.Session.audit_context)."""
+        s = self.session or self.pending
+        return s.audit_context if s is not None else None
 
     def attempt(self, operation: str, **params) -> tuple[dict | None, Denied | None]:
         try:
@@ -99,7 +107,8 @@ class Page:
     def render(self, template: str, status: int = 200, **values):
         values.setdefault("error", None)
         tpl = self.console.env.get_template(template)
-        body = tpl.render(principal=self.principal, session=self.session, account_id=self.app.state.account_id,
+        account_id = (self.principal or self.pending_principal or self.app.state).account_id
+        body = tpl.render(principal=self.principal, session=self.session, account_id=account_id,
                           csrf=self.session.csrf if self.session else self.req.cookies.get(PRESIGN_COOKIE, ""),
                           notice=NOTICES.get(self.req.query.get("done", "")), **values)
         return html(self.req, body, status)
@@ -111,7 +120,7 @@ class Page:
         """fn(ctx) in one transaction after authorizing `operation` for the signed-in principal
         at the seam: for a read the API answers only in pages (the console's name search,
         authorized as ListUsers)."""
-        st = self.app.state
+        st, at = self.app.state, time.time()
         peer = Peer(self.req.source_ip, self.req.secure, self.req.headers.get("user-agent"))
 
         def run(tx):
@@ -119,10 +128,16 @@ class Page:
             ctx = Context(tx, self.principal, account, "us-east-1", self.req.rid, time.time(), st)
             st.authorize(ctx, operation, {}, peer)
             return fn(ctx)
+        op = self.app.catalog.find(operation, None)  # recorded as the operation it was authorized as
         try:
-            return st.store.run(run, write=False)
+            out = st.store.run(run, write=False)
         except AWSError as err:
+            self.app.note_console_call(at, op, self.principal, "us-east-1", {}, err, self.req.rid, peer,
+                                       self.audit_context)
             raise Denied(err) from None
+        self.app.note_console_call(at, op, self.principal, "us-east-1", {}, None, self.req.rid, peer,
+                                   self.audit_context)
+        return out
 
     def run(self, fn):
         """fn(tx) in a transaction of the store (the console's own tables)."""
@@ -211,11 +226,11 @@ class Console:
 
     def _session(self, tx, req: Request, now: float):
         session = sessions.load(tx, req.cookies.get(SESSION_COOKIE), now)
-        if session is None or session.account_id != self.app.state.account_id:
+        if session is None:
             return None, None
         if session.kind == "root":
             return session, root_principal(session.account_id)
-        from ...store.users import UserRepo
+        from ..store.users import UserRepo
         user = UserRepo(tx, session.account_id).get_by_id(session.user_id)
         if user is None:  # deleted since: the session ends with it
             sessions.end(tx, session)
@@ -229,7 +244,7 @@ class Console:
 
     @staticmethod
     def _plain_error(rid: str, status: int, message: str):
-        from ..app import Response
+        from ..server.app import Response
         from .web import SECURITY_HEADERS
         return Response(status, message.encode(), "text/plain; charset=utf-8", rid, SECURITY_HEADERS)
 

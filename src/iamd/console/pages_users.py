@@ -6,10 +6,13 @@ import csv
 import io
 from urllib.parse import quote
 
-from ...store.console import search_users
+from ..service.service_credentials import API_KEY_SERVICES, PASSWORD_SERVICES
+from ..store.console import search_users
 from .routes import Denied, route
 
 PAGE_SIZE = 50
+# The services a user's page offers a service-specific credential for (what iamd supports).
+CREDENTIAL_SERVICES = tuple(sorted(PASSWORD_SERVICES)) + tuple(sorted(API_KEY_SERVICES))
 
 
 def tags_of(text: str) -> list[dict]:
@@ -117,7 +120,7 @@ def user(page, name, error=None, status=200, extra=None):
                          None if perr is None or perr.code == "NoSuchEntity" else perr)
     groups = _choices(page)
     return page.render("user.html", status, name=name, user=got["User"], sections=sections, error=error,
-                       groups=groups, extra=extra or {})
+                       groups=groups, extra=extra or {}, services=CREDENTIAL_SERVICES)
 
 
 ACTIONS = {}
@@ -128,6 +131,10 @@ def action(name: str):
         ACTIONS[name] = fn
         return fn
     return register
+
+
+def _status(f) -> str:
+    return "Active" if f.get("status") == "Active" else "Inactive"
 
 
 # Actions that are one operation on the user: form fields -> (operation, parameters, notice).
@@ -141,13 +148,21 @@ SIMPLE = {
     "delete-inline": lambda f: ("DeleteUserPolicy", {"PolicyName": f.get("policy", "")}, "deleted"),
     "tag": lambda f: ("TagUser", {"Tags": [{"Key": f.get("key", ""), "Value": f.get("value", "")}]}, "added"),
     "untag": lambda f: ("UntagUser", {"TagKeys": [f.get("key", "")]}, "removed"),
-    "key-status": lambda f: ("UpdateAccessKey", {"AccessKeyId": f.get("key", ""), "Status": "Active"
-                                                 if f.get("status") == "Active" else "Inactive"}, "updated"),
+    "key-status": lambda f: ("UpdateAccessKey", {"AccessKeyId": f.get("key", ""), "Status": _status(f)},
+                             "updated"),
     "key-delete": lambda f: ("DeleteAccessKey", {"AccessKeyId": f.get("key", "")}, "deleted"),
     "mfa-enable": lambda f: ("EnableMFADevice", {"SerialNumber": f.get("serial", ""),
                                                  "AuthenticationCode1": f.get("code1", "").strip(),
                                                  "AuthenticationCode2": f.get("code2", "").strip()}, "mfa"),
     "password-delete": lambda f: ("DeleteLoginProfile", {}, "deleted"),
+    "ssh-upload": lambda f: ("UploadSSHPublicKey", {"SSHPublicKeyBody": f.get("body", "").strip()}, "added"),
+    "ssh-status": lambda f: ("UpdateSSHPublicKey", {"SSHPublicKeyId": f.get("key", ""), "Status": _status(f)},
+                             "updated"),
+    "ssh-delete": lambda f: ("DeleteSSHPublicKey", {"SSHPublicKeyId": f.get("key", "")}, "deleted"),
+    "service-credential-status": lambda f: ("UpdateServiceSpecificCredential", {
+        "ServiceSpecificCredentialId": f.get("credential", ""), "Status": _status(f)}, "updated"),
+    "service-credential-delete": lambda f: ("DeleteServiceSpecificCredential", {
+        "ServiceSpecificCredentialId": f.get("credential", "")}, "deleted"),
     "delete": lambda f: ("DeleteUser", {}, "deleted"),
 }
 
@@ -201,3 +216,28 @@ def _password(page, name, f):
         page.call("CreateLoginProfile", UserName=name, Password=f.get("password", ""), PasswordResetRequired=reset)
     else:
         page.call("UpdateLoginProfile", UserName=name, Password=f.get("password", ""), PasswordResetRequired=reset)
+
+
+def _credential_shown(credential: dict) -> dict:
+    """A new or reset service-specific credential, to show once: its user name (or API key
+    alias) and its password (or secret)."""
+    return {"service_credential": {
+        "service": credential["ServiceName"], "id": credential["ServiceSpecificCredentialId"],
+        "user": credential.get("ServiceUserName") or credential.get("ServiceCredentialAlias", ""),
+        "secret": credential.get("ServicePassword") or credential.get("ServiceCredentialSecret", ""),
+        "api_key": "ServiceCredentialSecret" in credential}}
+
+
+@action("service-credential-create")
+def _service_credential_create(page, name, f):
+    days = f.get("days", "").strip()
+    out = page.call("CreateServiceSpecificCredential", UserName=name, ServiceName=f.get("service", ""),
+                    CredentialAgeDays=days or None)
+    return _credential_shown(out["ServiceSpecificCredential"])
+
+
+@action("service-credential-reset")
+def _service_credential_reset(page, name, f):
+    out = page.call("ResetServiceSpecificCredential", UserName=name,
+                    ServiceSpecificCredentialId=f.get("credential", ""))
+    return _credential_shown(out["ServiceSpecificCredential"])

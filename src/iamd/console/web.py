@@ -4,7 +4,7 @@ the headers every answer carries (no framing, a strict Content-Security-Policy, 
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote
 
-from ..app import Response
+from ..server.app import Response
 
 SECURITY_HEADERS = (
     (b"x-frame-options", b"DENY"),

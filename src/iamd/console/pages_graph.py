@@ -1,4 +1,4 @@
-"""The authorization graph: the client's interactive HTML graph (cli/account/graph_html),
+"""The authorization graph: the interactive HTML graph the client draws too (analysis/graph_html),
 drawn from GetAccountAuthorizationDetails fetched as the signed-in principal.
 
 The page is the client's self-contained file: its one style sheet and one script are
@@ -11,14 +11,13 @@ import base64
 import hashlib
 import re
 
-from ...cli.account.authz import decode_documents
-from ...cli.account.graph import build, caption, layout
-from ...cli.account.graph_html import render_html
+from ..analysis.documents import LISTS, decode_documents
+from ..analysis.graph import build, caption, layout
+from ..analysis.graph_html import render_html
 from .routes import Denied, route
 from .web import html
 
 GRAPH_LIMIT = 1000  # users + groups + roles + customer managed policies
-LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 _INLINE = re.compile(r"<(style|script)>(.*?)</\1>", re.S)
 
 

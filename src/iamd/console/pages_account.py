@@ -5,7 +5,7 @@ import csv
 import time
 from datetime import datetime, timezone
 
-from ...cli.account.findings import ROOT, SEVERITY_ORDER, row_findings
+from ..analysis.findings import ROOT, SEVERITY_ORDER, row_findings
 from .routes import Denied, route
 
 SUMMARY_ROWS = ("Users", "Groups", "Roles", "Policies", "ServerCertificates", "InstanceProfiles", "MFADevices",

@@ -4,13 +4,23 @@ password when the old one expired or must be reset (ChangePassword, as the user)
 import time
 
 from . import sessions, signin
-from .routes import PUBLIC, Denied, route
+from .routes import PREFIX, PUBLIC, Denied, route
 from .web import PRESIGN_COOKIE, SESSION_COOKIE
 
 
 def _set_session(page, token: str, session) -> None:
     page.req.cookie(SESSION_COOKIE, token, int(session.expires_at - time.time()))
     page.req.cookie(PRESIGN_COOKIE, "", 0)
+
+
+def _record(page, account: str | None, identity: dict | None, success: bool, mfa_used: bool, now: float) -> None:
+    """The sign-in's ConsoleLogin record in the audit trail (none for an account no one
+    hosts: there is no account to record it for)."""
+    audit, req = page.app.audit, page.req
+    if audit is None or account is None:
+        return
+    login_to = f"{'https' if req.secure else 'http'}://{req.headers.get('host', '')}{PREFIX}/"
+    audit.signin(now, account, identity, req.source_ip, req.headers.get("user-agent"), success, mfa_used, login_to)
 
 
 def _form(page, status: int = 200, error: str | None = None, **values):
@@ -43,36 +53,39 @@ def signin_submit(page):
     name = "" if root else f.get("username", "").strip()
     account_given = f.get("account", "").strip()
     shown = dict(account=account_given, username=name, root=root)
-    now = time.time()
-    home = console.app.state.account_id
-    throttle_user = name or "<root>"
-    wait = console.throttle.retry_after(home, throttle_user, req.source_ip, now)
-    if wait > 0:
-        return _form(page, 429, f"Too many failed sign-in attempts. Wait {int(wait) + 1} seconds and try "
-                                f"again.", **shown)
     if not root and not name:
         return _form(page, 400, "Enter your IAM user name.", **shown)
+    now = time.time()
+    throttle_user = name or "<root>"
 
     def check(tx):
-        account = signin.account_of(tx, account_given, home)
-        if account is None:
-            return signin.Verdict(False, signin.INCORRECT), None
-        verdict = signin.check_password(tx, account, name, f.get("password", ""), now)
+        account = signin.account_of(tx, account_given)
+        counted = account or account_given.lower()  # an unknown account is counted under what was typed
+        who = signin.identity(tx, account, name) if account else None
+        wait = console.throttle.retry_after(tx, counted, throttle_user, req.source_ip, now)
+        if wait > 0:
+            return signin.Verdict(False, f"Too many failed sign-in attempts. Wait {int(wait) + 1} seconds and "
+                                         f"try again."), account, who, None
+        password = f.get("password", "")
+        verdict = signin.no_such_account(password) if account is None else \
+            signin.check_password(tx, account, name, password, now)
         if not verdict.ok:
-            return verdict, None
+            if verdict.message == signin.INCORRECT:
+                console.throttle.failed(tx, counted, throttle_user, req.source_ip, now)
+            return verdict, account, who, None
+        console.throttle.succeeded(tx, account, throttle_user, req.source_ip)
         if verdict.stage != signin.MFA:
             signin.note_use(tx, account, verdict.user_id, now)
         if page.session is not None:  # signing in again ends the session this browser had
             sessions.end(tx, page.session)
         sessions.sweep(tx, now)
-        return verdict, sessions.start(tx, account, verdict.kind, verdict.user_id, verdict.stage,
-                                       req.source_ip, now)
-    verdict, started = page.run(check)
+        return verdict, account, who, sessions.start(tx, account, verdict.kind, verdict.user_id, verdict.stage,
+                                                     req.source_ip, now)
+    verdict, account, who, started = page.run(check)
+    if not verdict.ok or started[1].stage != signin.MFA:  # with an MFA device: recorded after the code
+        _record(page, account, who, verdict.ok, False, now)
     if not verdict.ok:
-        if verdict.message == signin.INCORRECT:
-            console.throttle.failed(home, throttle_user, req.source_ip, now)
-        return _form(page, 401, verdict.message, **shown)
-    console.throttle.succeeded(home, throttle_user, req.source_ip)
+        return _form(page, 429 if verdict.message.startswith("Too many") else 401, verdict.message, **shown)
     token, session = started
     _set_session(page, token, session)
     return page.redirect({"active": "/dashboard", "mfa": "/signin/mfa",
@@ -99,12 +112,15 @@ def mfa_submit(page):
     req, console = page.req, page.console
     now = time.time()
     key = s.user_id or "<root>"
-    if console.throttle.retry_after(s.account_id, key, req.source_ip, now) > 0:
-        return page.render("signin_mfa.html", 429, error="Too many failed attempts. Wait and try again.")
+    who = {}
 
     def check(tx):
+        who.update(signin.identity(tx, s.account_id, user_id=s.user_id))
+        if console.throttle.retry_after(tx, s.account_id, key, req.source_ip, now) > 0:
+            return "throttled"
         if not signin.check_code(tx, console.app.state.box, s.account_id, s.user_id, page.form.get("code", ""),
                                  now):
+            console.throttle.failed(tx, s.account_id, key, req.source_ip, now)
             return None
         stage = signin.after_mfa(tx, s.account_id, s.user_id, now)
         if stage is None:
@@ -113,8 +129,10 @@ def mfa_submit(page):
         signin.note_use(tx, s.account_id, s.user_id, now)
         return sessions.advance(tx, s, stage, req.source_ip, now)
     out = page.run(check)
+    _record(page, s.account_id, who, isinstance(out, tuple), True, now)
+    if out == "throttled":
+        return page.render("signin_mfa.html", 429, error="Too many failed attempts. Wait and try again.")
     if out is None:
-        console.throttle.failed(s.account_id, key, req.source_ip, now)
         return page.render("signin_mfa.html", 401, error=signin.BAD_CODE)
     if isinstance(out, str):
         return page.redirect("/signin")

@@ -4,8 +4,8 @@ versions and the default, entities attached) and the as-you-type check of a docu
 import json
 from urllib.parse import quote
 
-from ...policy.grammar import check_document
-from ...protocol.errors import AWSError
+from ..policy.grammar import check_document
+from ..protocol.errors import AWSError
 from .pages_entities import pretty
 from .routes import Denied, route
 from .web import raw

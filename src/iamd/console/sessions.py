@@ -12,13 +12,14 @@ import secrets
 from dataclasses import dataclass
 from hmac import compare_digest
 
-from ...store.console import ConsoleSessionRepo
+from ..store.console import ConsoleSessionRepo
 
 ABSOLUTE = 12 * 3600
 IDLE = 3600
 PENDING = 300
 TOUCH_EVERY = 60  # seconds between writes of last_seen
 ACTIVE = "active"
+MFA = "mfa"  # the step that asks for a code
 
 
 def new_token() -> str:
@@ -44,6 +45,12 @@ class Session:
     csrf: str
     created_at: float
     expires_at: float
+    mfa_at: float | None = None  # when the sign-in's MFA code was accepted
+
+    @property
+    def audit_context(self) -> tuple[float, bool]:
+        """(created, MFA used): what the audit trail records of the session's calls."""
+        return self.created_at, self.mfa_at is not None
 
     @property
     def active(self) -> bool:
@@ -51,14 +58,15 @@ class Session:
 
 
 def start(tx, account_id: str, kind: str, user_id: str | None, stage: str, ip: str | None,
-          now: float) -> tuple[str, Session]:
+          now: float, mfa_at: float | None = None) -> tuple[str, Session]:
     """A new session (its token for the cookie, and the row's view)."""
     token = new_token()
     expires = now + (ABSOLUTE if stage == ACTIVE else PENDING)
     values = dict(account_id=account_id, kind=kind, user_id=user_id, stage=stage, csrf=new_token(),
-                  source_ip=ip, created_at=now, last_seen=now, expires_at=expires)
+                  source_ip=ip, created_at=now, last_seen=now, expires_at=expires, mfa_at=mfa_at)
     ConsoleSessionRepo(tx).create(token_hash(token), **values)
-    return token, Session(token_hash(token), account_id, kind, user_id, stage, values["csrf"], now, expires)
+    return token, Session(token_hash(token), account_id, kind, user_id, stage, values["csrf"], now, expires,
+                          mfa_at)
 
 
 def load(tx, token: str | None, now: float) -> Session | None:
@@ -75,13 +83,15 @@ def load(tx, token: str | None, now: float) -> Session | None:
     if now - row.last_seen > TOUCH_EVERY:
         repo.update(row.token_hash, last_seen=now)
     return Session(row.token_hash, row.account_id, row.kind, row.user_id, row.stage, row.csrf,
-                   row.created_at, row.expires_at)
+                   row.created_at, row.expires_at, row.mfa_at)
 
 
 def advance(tx, session: Session, stage: str, ip: str | None, now: float) -> tuple[str, Session]:
-    """Move a sign-in to its next step under a new token; the old one stops working."""
+    """Move a sign-in to its next step under a new token; the old one stops working. Leaving
+    the MFA step means its code was accepted now."""
     end(tx, session)
-    return start(tx, session.account_id, session.kind, session.user_id, stage, ip, now)
+    mfa_at = now if session.stage == MFA else session.mfa_at
+    return start(tx, session.account_id, session.kind, session.user_id, stage, ip, now, mfa_at)
 
 
 def end(tx, session: Session) -> None:

@@ -1,0 +1,147 @@
+"""The access advisor's report on a user, group, role or managed policy, computed from the
+recorded calls (the audit trail) and the entity's permissions policies.
+
+* Services: every service namespace of the catalogue (`data/service_namespaces.json`) that
+  the policies grant (`policy/service_grants.py`), sorted by namespace. A service with an
+  authenticated call in the tracking period carries its time, the entity that made it (a
+  role for its sessions), its region and how many entities called it. Calls count whether
+  allowed or denied: AWS reports attempts; calls that failed authentication name no one.
+* The entities: a user or role report covers that entity; a group's its members; a
+  policy's the users and roles it is attached to, directly or through a group.
+* ACTION_LEVEL adds each service's tracked actions the entities called and the policies
+  allow. AWS tracks management actions (creation, deletion, modification): of what iamd
+  serves, IAM's writes; STS has none.
+* The tracking period is AWS's 400 days, within what the audit trail keeps
+  (`--audit-retention-days`, 90 by default).
+"""
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from ..auth.principal import user_arn
+from ..policy.service_grants import allows_action, granted_namespaces
+from ..protocol.cloudtrail import IAM_REGION
+from ..protocol.model import catalog
+from ..protocol.quirks import READ_ONLY_PREFIXES, WRITES_DESPITE_NAME
+from ..store import access_advisor as store
+from .arns import arn
+
+TRACKING_PERIOD = 400 * 86400
+CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "service_namespaces.json"
+
+
+class EntityGone(Exception):
+    """The report's entity was deleted before the report was computed."""
+
+
+@lru_cache(maxsize=1)
+def service_names() -> dict[str, str]:
+    """Service namespace -> the name AWS's access advisor shows."""
+    with open(CATALOGUE) as f:
+        return json.load(f)
+
+
+@lru_cache(maxsize=1)
+def _service_of() -> dict[str, str]:
+    return {name: op.service for name, op in catalog().by_name.items()}
+
+
+def tracked(namespace: str, action: str) -> bool:
+    """An action whose last access AWS reports: a management action (a write)."""
+    return namespace == "iam" and (not action.startswith(READ_ONLY_PREFIXES) or action in WRITES_DESPITE_NAME)
+
+
+def entity_arn(account_id: str, e: store.Entity) -> str:
+    return user_arn(account_id, e.path, e.name) if e.kind == "user" else arn(account_id, "role", e.path, e.name)
+
+
+def _scope(tx, kind: str, entity_id: str) -> tuple[list[str], list[store.Entity]]:
+    """(policy documents, entities) of the report's subject."""
+    if kind == "policy":
+        doc = store.policy_document(tx, entity_id)
+        if doc is None:
+            raise EntityGone
+        return [doc], store.policy_entities(tx, entity_id)
+    if kind == "group":
+        if not store.group_exists(tx, entity_id):
+            raise EntityGone
+        return [r.document for r in store.entity_policies(tx, [("group", entity_id)])], store.members(tx, [entity_id])
+    e = store.entity(tx, kind, entity_id)
+    if e is None:
+        raise EntityGone
+    owners = [(kind, entity_id)]
+    if kind == "user":
+        owners += [("group", g) for g in store.group_ids_of_user(tx, entity_id)]
+    return [r.document for r in store.entity_policies(tx, owners)], [e]
+
+
+def compute(tx, account_id: str, kind: str, entity_id: str, granularity: str, now: float) -> dict:
+    """The report: {"services": [ServiceLastAccessed], "entities": [EntityInfo], "access":
+    {namespace: {entity's index: its last call}}} (every entity is listed for each service:
+    the lists are built when read, `entity_details`)."""
+    docs, entities = _scope(tx, kind, entity_id)
+    arns = {entity_arn(account_id, e): e for e in entities if e.kind == "user"}
+    role_prefix = f"arn:aws:sts::{account_id}:assumed-role/"
+    roles = {e.name: e for e in entities if e.kind == "role"}
+    calls = store.latest_calls(tx, account_id, now - TRACKING_PERIOD, list(arns),
+                               [f"{role_prefix}{name}/" for name in roles])
+    service_of = _service_of()
+    by_service: dict[str, list[tuple[store.Call, store.Entity]]] = {}
+    for c in calls:
+        who = arns.get(c.principal_arn)
+        if who is None and c.principal_arn.startswith(role_prefix):
+            who = roles.get(c.principal_arn[len(role_prefix):].split("/", 1)[0])
+        ns = service_of.get(c.action)
+        if who is not None and ns is not None:
+            by_service.setdefault(ns, []).append((c, who))
+
+    def region(ns: str, c: store.Call) -> str | None:
+        return IAM_REGION if ns == "iam" else store.region_of(tx, account_id, c)
+
+    names = service_names()
+    services, access = [], {}
+    index = {e: i for i, e in enumerate(entities)}
+    for ns in sorted(granted_namespaces(docs, names)):
+        entry = {"ServiceName": names[ns], "ServiceNamespace": ns}
+        seen = by_service.get(ns, [])
+        last_by_entity: dict[store.Entity, float] = {}
+        for c, who in seen:
+            last_by_entity[who] = max(c.at, last_by_entity.get(who, c.at))
+        if seen:
+            c, who = max(seen, key=lambda cw: cw[0].at)
+            entry.update(LastAuthenticated=c.at, LastAuthenticatedEntity=entity_arn(account_id, who),
+                         LastAuthenticatedRegion=region(ns, c), TotalAuthenticatedEntities=len(last_by_entity))
+        if granularity == "ACTION_LEVEL":
+            actions = {}
+            for c, who in seen:
+                if tracked(ns, c.action) and (c.action not in actions or c.at > actions[c.action][0].at):
+                    actions[c.action] = (c, who)
+            listed = [{"ActionName": name, "LastAccessedEntity": entity_arn(account_id, who),
+                       "LastAccessedTime": c.at, "LastAccessedRegion": region(ns, c)}
+                      for name, (c, who) in sorted(actions.items()) if allows_action(docs, f"{ns}:{name}")]
+            if listed:
+                entry["TrackedActionsLastAccessed"] = listed
+        services.append(entry)
+        if last_by_entity:
+            access[ns] = {str(index[e]): t for e, t in last_by_entity.items()}
+    info = [{"Arn": entity_arn(account_id, e), "Name": e.name, "Type": e.kind.upper(), "Id": e.id, "Path": e.path}
+            for e in entities]
+    return {"services": services, "entities": info, "access": access}
+
+
+def entity_details(report: dict, namespace: str) -> list[dict]:
+    """EntityDetailsList of one service: the most recent access first, then the entities
+    without one by name; empty for a service the policies do not grant."""
+    if not any(s["ServiceNamespace"] == namespace for s in report["services"]):
+        return []
+    last = report["access"].get(namespace, {})
+    out = []
+    for i, e in enumerate(report["entities"]):
+        d = {"EntityInfo": e}
+        if str(i) in last:
+            d["LastAuthenticated"] = last[str(i)]
+        out.append(d)
+    out.sort(key=lambda d: (-d.get("LastAuthenticated", float("-inf")), d["EntityInfo"]["Name"].lower(),
+                            d["EntityInfo"]["Type"]))
+    return out

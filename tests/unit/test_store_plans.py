@@ -4,7 +4,7 @@ that sorts, "USE TEMP B-TREE", or scans a table would grow with the account)."""
 
 import pytest
 
-from iamd.store import fastq, reports
+from iamd.store import access_advisor, fastq, reports
 from iamd.store.engine import Store
 
 
@@ -56,3 +56,16 @@ def test_aws_managed_policies_in_use_are_probed_not_scanned(store, after):
 def test_boundary_usage_counts_are_index_lookups(store, query):
     text = plan(store, query, account_id="123456789012", ids=["arn:aws:iam::123456789012:policy/p"] * 3)
     assert "_boundary" in text and "SCAN" not in text
+
+
+@pytest.mark.parametrize("test", [
+    access_advisor.principals_test(["arn:aws:iam::123456789012:user/a", "arn:aws:iam::123456789012:user/b"]),
+    access_advisor.principals_test(prefix="arn:aws:sts::123456789012:assumed-role/r/")])
+def test_the_access_advisor_reads_one_principals_calls_from_the_index(store, test):
+    stmt = access_advisor.latest_statement("123456789012", 0.0, test)
+
+    def explain(tx):
+        sql = str(stmt.compile(tx.conn, compile_kwargs={"literal_binds": True}))
+        return "\n".join(row[-1] for row in tx.raw.execute("EXPLAIN QUERY PLAN " + sql))
+    text = store.run(explain, write=False)
+    assert "audit_events_principal" in text and "SCAN audit_events" not in text

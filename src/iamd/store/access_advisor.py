@@ -139,19 +139,28 @@ class Call(NamedTuple):
     at: float
 
 
+def latest_statement(account_id: str, since: float, test):
+    """The latest call of each (principal, action) among the principals `test` selects."""
+    return (select(ae.c.principal_arn, ae.c.event_name, func.max(ae.c.event_time))
+            .where(ae.c.account_id == account_id, ae.c.event_time >= since, test)
+            .group_by(ae.c.principal_arn, ae.c.event_name))
+
+
+def principals_test(arns: list[str] = (), prefix: str | None = None):
+    """Principals named in `arns`, or (a role's sessions) those whose ARN starts with
+    `prefix`, as a range of the index: `…/NAME/` up to `…/NAME0` ('0' follows '/')."""
+    if prefix is not None:
+        return and_(ae.c.principal_arn >= prefix, ae.c.principal_arn < prefix[:-1] + "0")
+    return ae.c.principal_arn.in_(arns)
+
+
 def latest_calls(tx, account_id: str, since: float, arns: list[str], prefixes: list[str]) -> list[Call]:
     """The latest authenticated call since `since` of each (principal, action), for the
-    principals named in `arns` and those whose ARN starts with one of `prefixes`."""
-    tests = [ae.c.principal_arn.in_(arns[i:i + CHUNK]) for i in range(0, len(arns), CHUNK)]
-    # a prefix as a range of the index: `…/NAME/` up to `…/NAME0` ('0' follows '/')
-    tests += [and_(ae.c.principal_arn >= p, ae.c.principal_arn < p[:-1] + "0") for p in prefixes]
-    out = []
-    for test in tests:  # one index walk each
-        q = (select(ae.c.principal_arn, ae.c.event_name, func.max(ae.c.event_time))
-             .where(ae.c.account_id == account_id, ae.c.event_time >= since, test)
-             .group_by(ae.c.principal_arn, ae.c.event_name))
-        out += [Call(*r) for r in tx.execute(q)]
-    return out
+    principals named in `arns` and those whose ARN starts with one of `prefixes`; one
+    index walk per statement."""
+    tests = [principals_test(arns[i:i + CHUNK]) for i in range(0, len(arns), CHUNK)]
+    tests += [principals_test(prefix=p) for p in prefixes]
+    return [Call(*r) for test in tests for r in tx.execute(latest_statement(account_id, since, test))]
 
 
 def region_of(tx, account_id: str, call: Call) -> str | None:

@@ -3,14 +3,18 @@ groups, roles and policies computed from the recorded calls, their jobs' life cy
 WithEntities, ListPoliciesGrantingServiceAccess, paging and errors; the AWS CLI too."""
 
 import json
+import secrets
 import time
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import all_pages, allow, client_of, doc
+from helpers import all_pages, allow, client_of, db, doc
 from helpers import code_status as error
 from sts_helpers import session_client, trust_of, user_with_sts
+from sqlalchemy import insert
 from test_awscli import aws
+
+from iamd.store.schema.advisor import access_advisor_jobs
 
 IAM_NAME = "AWS Identity and Access Management"
 
@@ -301,3 +305,24 @@ def test_aws_cli(server, iam, worker):
                  "--service-namespaces", "s3")
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)["PoliciesGrantingServiceAccess"][0]["Policies"][0]["PolicyName"] == "work"
+
+
+def test_a_burst_of_jobs_all_complete(iam, worker):
+    jobs = [iam.generate_service_last_accessed_details(Arn=worker["arn"])["JobId"] for _ in range(12)]
+    assert len(set(jobs)) == 12
+    assert all(wait_completed(iam, j)["JobStatus"] == "COMPLETED" for j in jobs)
+
+
+def test_a_job_left_in_progress_by_a_dead_worker_is_started_again(server, iam, worker):
+    job = "11111111-2222-4333-8444-" + secrets.token_hex(6)
+    engine = db(server)
+    with engine.begin() as conn:
+        conn.execute(insert(access_advisor_jobs).values(
+            job_id=job, account_id=server.account_id, owner_arn=f"arn:aws:iam::{server.account_id}:root",
+            entity_arn=worker["arn"], entity_kind="user", entity_id=iam.get_user(
+                UserName=worker["name"])["User"]["UserId"], granularity="SERVICE_LEVEL",
+            status="IN_PROGRESS", created_at=time.time() - 3600))
+    engine.dispose()
+    assert iam.get_service_last_accessed_details(JobId=job)["JobStatus"] == "IN_PROGRESS"
+    got = wait_completed(iam, job)
+    assert got["JobStatus"] == "COMPLETED" and "iam" in by_namespace(got)

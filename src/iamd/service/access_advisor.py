@@ -2,14 +2,15 @@
 
 GenerateServiceLastAccessedDetails checks the ARN (a user, group, role or managed policy
 of the account, or an AWS managed policy: else InvalidInput, or NoSuchEntity when it names
-nothing), stores a job IN_PROGRESS and, once that commits, starts a generator thread. The
-generator waits SETTLE seconds (so that calls queued for the audit trail by every worker
-are written: AWS says recent activity appears within hours), computes the report
+nothing), stores a job IN_PROGRESS and, once that commits, hands it to a generator thread
+(GENERATORS per process). The generator waits until SETTLE seconds after the job's
+creation (so that the calls every worker queued for the audit trail are written: AWS
+says recent activity appears within hours), computes the report
 (`service/access_report.py`) and marks the job COMPLETED, or FAILED when the entity was
-deleted meanwhile. A job still in progress after STALE_AFTER seconds (its worker died)
-is started again by the next Get. A job is read by the principal that generated it
-(AWS: "must be used by the same role within a session, or by the same user"); others,
-and unknown ids, get NoSuchEntity. Jobs are kept KEEP_FOR seconds.
+deleted meanwhile. A job still in progress after STALE_AFTER seconds (its worker died,
+or the database was away) is started again by the next Get. A job is read by the
+principal that generated it (AWS: "must be used by the same role within a session, or by
+the same user"); others, and unknown ids, get NoSuchEntity. Jobs are kept KEEP_FOR seconds.
 
 ListPoliciesGrantingServiceAccess lists, for each namespace asked, the permissions
 policies of a user (and its groups), group or role that grant it; boundaries are not
@@ -18,13 +19,14 @@ permissions policies and are left out, as AWS does.
 
 import json
 import logging
-import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from ..policy.service_grants import grants_namespace
 from ..protocol.errors import invalid_input, no_such_entity
 from ..store import access_advisor as advisor
+from ..store.faults import DatabaseUnavailable
 from ..store.paging import listing, offset_page
 from .access_report import EntityGone, compute, entity_details, service_names
 from .arns import arn as entity_arn
@@ -37,7 +39,9 @@ from .users import require_user
 SETTLE = 1.0
 STALE_AFTER = 60.0
 KEEP_FOR = 30 * 86400
+GENERATORS = 4
 GONE = ("NoSuchEntity", "The entity the report was generated for no longer exists.")  # [unc]
+BROKEN = ("ServiceFailure", "The report could not be generated.")  # [unc]
 
 log = logging.getLogger("iamd")
 _REQUIRE = {"user": (require_user, "user_id"), "group": (require_group, "group_id"),
@@ -63,27 +67,38 @@ def subject(ctx, arn: str, policies: bool = True) -> tuple[str, str, str]:
     return kind, getattr(row, id_col), row.name
 
 
-def generate(store, account_id: str, job_id: str) -> None:
-    """The generator thread's body: settle, compute, record the outcome."""
-    time.sleep(SETTLE)
+def generate(store, account_id: str, job_id: str, not_before: float) -> None:
+    """A generator's body: settle, compute, record the outcome."""
+    time.sleep(max(0.0, not_before - time.time()))
     try:
         job = store.run(lambda tx: advisor.JobRepo(tx, account_id).get(job_id), write=False)
         if job is None or job.status != "IN_PROGRESS":
             return
         try:
             report = store.run(lambda tx: compute(tx, account_id, job.entity_kind, job.entity_id,
-                                                   job.granularity, time.time()), write=False)
+                                                  job.granularity, time.time()), write=False)
             outcome = {"report": report}
         except EntityGone:
             outcome = {"error": GONE}
+        except DatabaseUnavailable:
+            raise
+        except Exception:  # noqa: BLE001 - a bug: the job fails rather than being retried forever
+            log.exception("access advisor job %s failed", job_id)
+            outcome = {"error": BROKEN}
         store.run(lambda tx: advisor.JobRepo(tx, account_id).finish(job_id, time.time(), **outcome))
-    except Exception:  # noqa: BLE001 - a stale job is started again by the next Get
-        log.exception("access advisor job %s failed", job_id)
+    except DatabaseUnavailable as exc:  # the next Get of the stale job starts it again
+        log.error("access advisor job %s: database unavailable: %s", job_id, exc)
 
 
-def _launch(store, account_id: str, job_id: str) -> None:
-    # Not a daemon: a graceful shutdown lets a running job finish and record itself.
-    threading.Thread(target=generate, args=(store, account_id, job_id), name=f"access-advisor-{job_id}").start()
+_pool: list = []  # the process's generators, made on first use (each worker process its own)
+
+
+def _launch(store, account_id: str, job_id: str, created_at: float) -> None:
+    if not _pool:
+        # At most GENERATORS at once however many jobs a burst starts; the interpreter
+        # waits for them at exit, so a graceful shutdown lets running jobs record themselves.
+        _pool.append(ThreadPoolExecutor(GENERATORS, thread_name_prefix="iamd-access-advisor"))
+    _pool[0].submit(generate, store, account_id, job_id, created_at + SETTLE)
 
 
 @operation("GenerateServiceLastAccessedDetails")
@@ -92,8 +107,8 @@ def generate_service_last_accessed_details(ctx, p):
     job_id = str(uuid.uuid4())
     advisor.JobRepo(ctx.tx, ctx.account_id).add(job_id, ctx.caller.arn, p["Arn"], kind, entity_id,
                                               p.get("Granularity") or "SERVICE_LEVEL", ctx.now, KEEP_FOR)
-    store, account_id = ctx.app.store, ctx.account_id
-    ctx.tx.after_commit.append(lambda: _launch(store, account_id, job_id))
+    store, account_id, now = ctx.app.store, ctx.account_id, ctx.now
+    ctx.tx.after_commit.append(lambda: _launch(store, account_id, job_id, now))
     return {"JobId": job_id}
 
 
@@ -103,8 +118,8 @@ def _job(ctx, job_id: str):
     if job is None or job.owner_arn != ctx.caller.arn:
         raise no_such_entity(f"Job {job_id} does not exist.")  # [unc]
     if job.status == "IN_PROGRESS" and ctx.now - job.created_at > STALE_AFTER:
-        store, account_id = ctx.app.store, ctx.account_id
-        ctx.tx.after_commit.append(lambda: _launch(store, account_id, job_id))
+        store, account_id, now = ctx.app.store, ctx.account_id, ctx.now
+        ctx.tx.after_commit.append(lambda: _launch(store, account_id, job_id, now))
     return job
 
 

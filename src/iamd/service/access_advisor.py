@@ -57,9 +57,9 @@ def subject(ctx, arn: str, policies: bool = True) -> tuple[str, str, str]:
     if kind == "policy" and policies:
         row = require_policy(ctx, arn)
         return "policy", row.policy_id, row.name
-    if kind not in _REQUIRE or parts[4] != ctx.account_id or not rest:
-        raise invalid_input(f"ARN {arn} is not valid.")
     name = rest.rsplit("/", 1)[-1]
+    if kind not in _REQUIRE or parts[4] != ctx.account_id or not name:
+        raise invalid_input(f"ARN {arn} is not valid.")
     require, id_col = _REQUIRE[kind]
     row = require(ctx, name)
     if entity_arn(ctx.account_id, kind, row.path, row.name) != arn:  # the right name on another path

@@ -157,6 +157,10 @@ def test_role_report_counts_its_sessions_and_names_the_role(server, iam, name):
     mine = iam.get_service_last_accessed_details_with_entities(JobId=got["JobId"], ServiceNamespace="sts")
     assert [(d["EntityInfo"]["Type"], d["EntityInfo"]["Arn"]) for d in mine["EntityDetailsList"]] == \
         [("ROLE", role_arn)]
+    # the user that assumed the role: AssumeRole is a tracked (management) action of STS
+    sts.get_caller_identity()
+    tracked = by_namespace(report(iam, caller_arn, Granularity="ACTION_LEVEL"))["sts"]["TrackedActionsLastAccessed"]
+    assert [(t["ActionName"], t["LastAccessedEntity"]) for t in tracked] == [("AssumeRole", caller_arn)]
 
 
 def test_policy_report_covers_the_entities_it_is_attached_to(server, iam, worker, name):

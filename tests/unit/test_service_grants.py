@@ -6,7 +6,7 @@ import json
 import pytest
 
 from iamd.policy.service_grants import allows_action, granted_namespaces, grants_namespace
-from iamd.service.access_report import service_names
+from iamd.service.access_report import service_names, tracked
 
 NAMESPACES = ("iam", "sts", "s3", "s3express", "ec2", "dynamodb")
 
@@ -62,3 +62,11 @@ def test_the_catalogue_names_the_services_iamd_serves():
     assert names["sts"] == "AWS Security Token Service"
     assert names["s3"] == "Amazon S3"
     assert len(names) > 400 and all(ns == ns.lower() and name for ns, name in names.items())
+
+
+@pytest.mark.parametrize("namespace, action, expected", [
+    ("iam", "CreateUser", True), ("iam", "AttachRolePolicy", True), ("iam", "TagRole", True),
+    ("iam", "GetUser", False), ("iam", "ListUsers", False), ("iam", "GenerateCredentialReport", False),
+    ("sts", "AssumeRole", True), ("sts", "GetCallerIdentity", False), ("s3", "CreateBucket", False)])
+def test_tracked_actions_are_the_management_actions(namespace, action, expected):
+    assert tracked(namespace, action) is expected

@@ -9,8 +9,9 @@ recorded calls (the audit trail) and the entity's permissions policies.
 * The entities: a user or role report covers that entity; a group's its members; a
   policy's the users and roles it is attached to, directly or through a group.
 * ACTION_LEVEL adds each service's tracked actions the entities called and the policies
-  allow. AWS tracks management actions (creation, deletion, modification): of what iamd
-  serves, IAM's writes; STS has none.
+  allow. AWS tracks management actions (creation, deletion, modification): for IAM and
+  STS, those of access level Write, Permissions management or Tagging
+  (`data/tracked_actions.json`: IAM's CreateUser, STS's AssumeRole; not GetUser).
 * The tracking period is AWS's 400 days, within what the audit trail keeps
   (`--audit-retention-days`, 90 by default).
 """
@@ -23,23 +24,31 @@ from ..auth.principal import user_arn
 from ..policy.service_grants import allows_action, granted_namespaces
 from ..protocol.cloudtrail import IAM_REGION
 from ..protocol.model import catalog
-from ..protocol.quirks import READ_ONLY_PREFIXES, WRITES_DESPITE_NAME
 from ..store import access_advisor as store
 from .arns import arn
 
 TRACKING_PERIOD = 400 * 86400
-CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "service_namespaces.json"
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 class EntityGone(Exception):
     """The report's entity was deleted before the report was computed."""
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=None)
+def _data(name: str) -> dict:
+    with open(DATA / name) as f:
+        return json.load(f)
+
+
 def service_names() -> dict[str, str]:
     """Service namespace -> the name AWS's access advisor shows."""
-    with open(CATALOGUE) as f:
-        return json.load(f)
+    return _data("service_namespaces.json")
+
+
+@lru_cache(maxsize=1)
+def _tracked() -> dict[str, frozenset]:
+    return {ns: frozenset(actions) for ns, actions in _data("tracked_actions.json").items()}
 
 
 @lru_cache(maxsize=1)
@@ -48,8 +57,8 @@ def _service_of() -> dict[str, str]:
 
 
 def tracked(namespace: str, action: str) -> bool:
-    """An action whose last access AWS reports: a management action (a write)."""
-    return namespace == "iam" and (not action.startswith(READ_ONLY_PREFIXES) or action in WRITES_DESPITE_NAME)
+    """An action whose last access AWS reports: a management action."""
+    return action in _tracked().get(namespace, ())
 
 
 def entity_arn(account_id: str, e: store.Entity) -> str:

@@ -122,13 +122,9 @@ def compute(tx, account_id: str, kind: str, entity_id: str, granularity: str, no
             entry.update(LastAuthenticated=c.at, LastAuthenticatedEntity=entity_arn(account_id, who),
                          LastAuthenticatedRegion=region(ns, c), TotalAuthenticatedEntities=len(last_by_entity))
         if granularity == "ACTION_LEVEL":
-            actions = {}
-            for c, who in seen:
-                if tracked(ns, c.action) and (c.action not in actions or c.at > actions[c.action][0].at):
-                    actions[c.action] = (c, who)
-            listed = [{"ActionName": name, "LastAccessedEntity": entity_arn(account_id, who),
+            listed = [{"ActionName": c.action, "LastAccessedEntity": entity_arn(account_id, who),
                        "LastAccessedTime": c.at, "LastAccessedRegion": region(ns, c)}
-                      for name, (c, who) in sorted(actions.items()) if allows_action(docs, f"{ns}:{name}")]
+                      for c, who in _latest_tracked(ns, seen, docs)]
             if listed:
                 entry["TrackedActionsLastAccessed"] = listed
         services.append(entry)
@@ -137,6 +133,15 @@ def compute(tx, account_id: str, kind: str, entity_id: str, granularity: str, no
     info = [{"Arn": entity_arn(account_id, e), "Name": e.name, "Type": e.kind.upper(), "Id": e.id, "Path": e.path}
             for e in entities]
     return {"services": services, "entities": info, "access": access}
+
+
+def _latest_tracked(ns: str, seen: list, docs: list[str]) -> list:
+    """The latest (call, entity) of each tracked action the policies allow, by action name."""
+    latest = {}
+    for c, who in seen:
+        if tracked(ns, c.action) and (c.action not in latest or c.at > latest[c.action][0].at):
+            latest[c.action] = (c, who)
+    return [latest[a] for a in sorted(latest) if allows_action(docs, f"{ns}:{a}")]
 
 
 def entity_details(report: dict, namespace: str) -> list[dict]:

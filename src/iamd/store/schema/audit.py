@@ -2,8 +2,8 @@
 `iamd audit events` filters on. `delivered` marks rows already written to the delivery
 directory (rows recorded while no directory is set are stored as delivered: they are
 never delivered later); the partial index keeps the undelivered few cheap to find.
-`audit_events_principal` is the access advisor's walk: one principal's (or one role's
-sessions') calls since the tracking period began (m0100)."""
+`audit_events_principal` is the access advisor's walk: the latest call of each action of
+one principal (or of one role's sessions), read from the index alone (m0100)."""
 
 from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, String, Table, Text, false
 
@@ -26,4 +26,5 @@ audit_events = Table(
 Index("audit_events_time", audit_events.c.event_time)
 Index("audit_events_undelivered", audit_events.c.seq, sqlite_where=audit_events.c.delivered == false(),
       postgresql_where=audit_events.c.delivered == false())
-Index("audit_events_principal", audit_events.c.account_id, audit_events.c.principal_arn, audit_events.c.event_time)
+Index("audit_events_principal", audit_events.c.account_id, audit_events.c.principal_arn, audit_events.c.event_name,
+      audit_events.c.event_time)

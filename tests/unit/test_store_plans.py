@@ -58,14 +58,13 @@ def test_boundary_usage_counts_are_index_lookups(store, query):
     assert "_boundary" in text and "SCAN" not in text
 
 
-@pytest.mark.parametrize("test", [
-    access_advisor.principals_test(["arn:aws:iam::123456789012:user/a", "arn:aws:iam::123456789012:user/b"]),
-    access_advisor.principals_test(prefix="arn:aws:sts::123456789012:assumed-role/r/")])
-def test_the_access_advisor_reads_a_principals_calls_from_the_index_alone(store, test):
-    stmt = access_advisor.latest_statement("123456789012", 0.0, test)
+
+def test_the_access_advisor_reads_an_entitys_last_calls_from_the_key(store):
+    stmt = access_advisor.latest_statement("123456789012", 0.0, ["arn:aws:iam::123456789012:user/a",
+                                                                 "arn:aws:iam::123456789012:role/r"])
 
     def explain(tx):
         sql = str(stmt.compile(tx.conn, compile_kwargs={"literal_binds": True}))
         return "\n".join(row[-1] for row in tx.raw.execute("EXPLAIN QUERY PLAN " + sql))
     text = store.run(explain, write=False)
-    assert "COVERING INDEX audit_events_principal" in text and "SCAN audit_events" not in text
+    assert "USING INDEX sqlite_autoindex_access_last_used" in text and "SCAN" not in text

@@ -12,8 +12,9 @@ recorded calls (the audit trail) and the entity's permissions policies.
   allow. AWS tracks management actions (creation, deletion, modification): for IAM and
   STS, those of access level Write, Permissions management or Tagging
   (`data/tracked_actions.json`: IAM's CreateUser, STS's AssumeRole; not GetUser).
-* The tracking period is AWS's 400 days, within what the audit trail keeps
-  (`--audit-retention-days`, 90 by default).
+* The calls are the audit trail's: it keeps each user's and role's latest call to each
+  action (`store/access_advisor.py`) for AWS's tracking period, 400 days, whatever the
+  records' own retention.
 """
 
 import json
@@ -22,12 +23,10 @@ from pathlib import Path
 
 from ..auth.principal import user_arn
 from ..policy.service_grants import allows_action, granted_namespaces
-from ..protocol.cloudtrail import IAM_REGION
 from ..protocol.model import catalog
 from ..store import access_advisor as store
 from .arns import arn
 
-TRACKING_PERIOD = 400 * 86400
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
@@ -90,23 +89,13 @@ def compute(tx, account_id: str, kind: str, entity_id: str, granularity: str, no
     {namespace: {entity's index: its last call}}} (every entity is listed for each service:
     the lists are built when read, `entity_details`)."""
     docs, entities = _scope(tx, kind, entity_id)
-    arns = {entity_arn(account_id, e): e for e in entities if e.kind == "user"}
-    role_prefix = f"arn:aws:sts::{account_id}:assumed-role/"
-    roles = {e.name: e for e in entities if e.kind == "role"}
-    calls = store.latest_calls(tx, account_id, now - TRACKING_PERIOD, list(arns),
-                               [f"{role_prefix}{name}/" for name in roles])
-    service_of = _service_of()
+    arns = {entity_arn(account_id, e): e for e in entities}
     by_service: dict[str, list[tuple[store.Call, store.Entity]]] = {}
-    for c in calls:
-        who = arns.get(c.principal_arn)
-        if who is None and c.principal_arn.startswith(role_prefix):
-            who = roles.get(c.principal_arn[len(role_prefix):].split("/", 1)[0])
+    service_of = _service_of()
+    for c in store.latest_calls(tx, account_id, now - store.TRACKING_PERIOD, list(arns)):
         ns = service_of.get(c.action)
-        if who is not None and ns is not None:
-            by_service.setdefault(ns, []).append((c, who))
-
-    def region(ns: str, c: store.Call) -> str | None:
-        return IAM_REGION if ns == "iam" else store.region_of(tx, account_id, c)
+        if ns is not None:
+            by_service.setdefault(ns, []).append((c, arns[c.principal_arn]))
 
     names = service_names()
     services, access = [], {}
@@ -120,10 +109,10 @@ def compute(tx, account_id: str, kind: str, entity_id: str, granularity: str, no
         if seen:
             c, who = max(seen, key=lambda cw: cw[0].at)
             entry.update(LastAuthenticated=c.at, LastAuthenticatedEntity=entity_arn(account_id, who),
-                         LastAuthenticatedRegion=region(ns, c), TotalAuthenticatedEntities=len(last_by_entity))
+                         LastAuthenticatedRegion=c.region, TotalAuthenticatedEntities=len(last_by_entity))
         if granularity == "ACTION_LEVEL":
             listed = [{"ActionName": c.action, "LastAccessedEntity": entity_arn(account_id, who),
-                       "LastAccessedTime": c.at, "LastAccessedRegion": region(ns, c)}
+                       "LastAccessedTime": c.at, "LastAccessedRegion": c.region}
                       for c, who in _latest_tracked(ns, seen, docs)]
             if listed:
                 entry["TrackedActionsLastAccessed"] = listed

@@ -1,23 +1,24 @@
 """What the access advisor reads and keeps: its jobs, the entities and policies a report
-covers, and the latest recorded call of each principal to each action (the audit trail).
-
-The audit reads walk `audit_events_principal` (account, principal ARN, time): a user's
-calls by its ARN, a role's by the range of its sessions' ARNs
-(`arn:aws:sts::ACCOUNT:assumed-role/NAME/…`), from the start of the tracking period.
+covers, and the latest call of each user or role to each action (`access_last_used`,
+kept by the audit trail as it records calls: a role's sessions count for the role).
+Reads walk that table's key (account, entity ARN, action).
 """
 
 import json
 from typing import NamedTuple
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .schema.advisor import access_advisor_jobs as jobs
-from .schema.audit import audit_events as ae
+from .schema.advisor import access_last_used as lu
 from .schema.core import users
 from .schema.entities import group_members, groups, roles
 from .schema.policies import inline_policies, managed_policies, policy_attachments, policy_versions
 
-CHUNK = 500  # principals per statement
+CHUNK = 500  # entities per statement
+TRACKING_PERIOD = 400 * 86400  # AWS's: how long an entity's last call to an action is kept
 
 
 class JobRepo:
@@ -135,40 +136,42 @@ def policy_document(tx, policy_id: str) -> str | None:
 
 class Call(NamedTuple):
     principal_arn: str
-    action: str  # the event name: the API operation
-    at: float
+    action: str  # the API operation
+    at: float  # its latest call
+    region: str | None
 
 
-def latest_statement(account_id: str, since: float, test):
-    """The latest call of each (principal, action) among the principals `test` selects."""
-    return (select(ae.c.principal_arn, ae.c.event_name, func.max(ae.c.event_time))
-            .where(ae.c.account_id == account_id, ae.c.event_time >= since, test)
-            .group_by(ae.c.principal_arn, ae.c.event_name))
+def _upsert(dialect: str):
+    """INSERT … ON CONFLICT DO UPDATE keeping the later call (both engines spell it so)."""
+    stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(lu)
+    later = stmt.excluded.last_at > lu.c.last_at
+    return stmt.on_conflict_do_update(
+        index_elements=[lu.c.account_id, lu.c.principal_arn, lu.c.action],
+        set_={"last_at": stmt.excluded.last_at, "region": stmt.excluded.region}, where=later)
 
 
-def principals_test(arns: list[str] = (), prefix: str | None = None):
-    """Principals named in `arns`, or (a role's sessions) those whose ARN starts with
-    `prefix`, as a range of the index: `…/NAME/` up to `…/NAME0` ('0' follows '/')."""
-    if prefix is not None:
-        return and_(ae.c.principal_arn >= prefix, ae.c.principal_arn < prefix[:-1] + "0")
-    return ae.c.principal_arn.in_(arns)
+def record_calls(tx, calls: dict) -> None:
+    """Note the latest call of each {(account, principal ARN, action): (time, region)}, in
+    key order (so that concurrent writers lock rows in one order)."""
+    if calls:
+        tx.execute(_upsert(tx.dialect), [
+            {"account_id": a, "principal_arn": p, "action": act, "last_at": at, "region": region}
+            for (a, p, act), (at, region) in sorted(calls.items())])
 
 
-def latest_calls(tx, account_id: str, since: float, arns: list[str], prefixes: list[str]) -> list[Call]:
-    """The latest authenticated call since `since` of each (principal, action), for the
-    principals named in `arns` and those whose ARN starts with one of `prefixes`; one
-    index walk per statement."""
-    tests = [principals_test(arns[i:i + CHUNK]) for i in range(0, len(arns), CHUNK)]
-    tests += [principals_test(prefix=p) for p in prefixes]
-    return [Call(*r) for test in tests for r in tx.execute(latest_statement(account_id, since, test))]
+def forget_calls(tx, before: float) -> int:
+    """Drop what is older than the tracking period."""
+    return tx.execute(delete(lu).where(lu.c.last_at < before)).rowcount
 
 
-def region_of(tx, account_id: str, call: Call) -> str | None:
-    """The region the recorded call was made in (its record's awsRegion)."""
-    text = tx.execute(select(ae.c.record).where(
-        ae.c.account_id == account_id, ae.c.principal_arn == call.principal_arn,
-        ae.c.event_time == call.at, ae.c.event_name == call.action).limit(1)).scalar()
-    try:
-        return json.loads(text).get("awsRegion") if text else None
-    except ValueError:
-        return None
+def latest_statement(account_id: str, since: float, arns: list[str]):
+    """The latest call of each (entity, action) of the entities named."""
+    return select(lu.c.principal_arn, lu.c.action, lu.c.last_at, lu.c.region).where(
+        lu.c.account_id == account_id, lu.c.principal_arn.in_(arns), lu.c.last_at >= since)
+
+
+def latest_calls(tx, account_id: str, since: float, arns: list[str]) -> list[Call]:
+    """The latest authenticated call since `since` of each (entity, action) of the users
+    and roles named, CHUNK entities per statement."""
+    return [Call(*r) for i in range(0, len(arns), CHUNK)
+            for r in tx.execute(latest_statement(account_id, since, arns[i:i + CHUNK]))]

@@ -1,7 +1,9 @@
-"""The access advisor's report jobs (GenerateServiceLastAccessedDetails): one row per job,
-IN_PROGRESS until its generator writes the report (JSON) or the reason it failed."""
+"""The access advisor's tables: its report jobs (GenerateServiceLastAccessedDetails), one
+row per job, IN_PROGRESS until its generator writes the report (JSON) or the reason it
+failed; and the last authenticated call of each user or role to each action, kept by the
+audit trail as it records calls (server/audit.py), for AWS's tracking period."""
 
-from sqlalchemy import Column, Float, Index, String, Table, Text
+from sqlalchemy import Column, Float, Index, PrimaryKeyConstraint, String, Table, Text
 
 from . import metadata
 
@@ -22,3 +24,15 @@ access_advisor_jobs = Table(
     Column("error_message", Text),
 )
 Index("ix_access_advisor_jobs_created", access_advisor_jobs.c.created_at)
+
+access_last_used = Table(
+    "access_last_used", metadata,
+    Column("account_id", String(12), nullable=False),  # the principal's account
+    Column("principal_arn", String(2048), nullable=False),  # a user or a role (for its sessions)
+    Column("action", String(128), nullable=False),  # the operation: GetUser, AssumeRole
+    Column("last_at", Float, nullable=False),
+    Column("region", String(32)),
+    # an entity's actions are one walk of the key
+    PrimaryKeyConstraint("account_id", "principal_arn", "action", name="pk_access_last_used"),
+)
+Index("ix_access_last_used_time", access_last_used.c.last_at)

@@ -1,9 +1,7 @@
 """The audit trail: one row per API call, its CloudTrail record as JSON beside the columns
 `iamd audit events` filters on. `delivered` marks rows already written to the delivery
 directory (rows recorded while no directory is set are stored as delivered: they are
-never delivered later); the partial index keeps the undelivered few cheap to find.
-`audit_events_principal` is the access advisor's walk: the latest call of each action of
-one principal (or of one role's sessions), read from the index alone (m0100)."""
+never delivered later); the partial index keeps the undelivered few cheap to find."""
 
 from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, String, Table, Text, false
 
@@ -26,5 +24,3 @@ audit_events = Table(
 Index("audit_events_time", audit_events.c.event_time)
 Index("audit_events_undelivered", audit_events.c.seq, sqlite_where=audit_events.c.delivered == false(),
       postgresql_where=audit_events.c.delivered == false())
-Index("audit_events_principal", audit_events.c.account_id, audit_events.c.principal_arn, audit_events.c.event_name,
-      audit_events.c.event_time)

@@ -10,9 +10,9 @@ batch itself. The same thread delivers records as CloudTrail files
 `--audit-retention-days`.
 
 Beside each record, the latest authenticated call of each user and role to each action is
-kept (store/access_advisor.py, `access_last_used`: one upsert per distinct principal and
-action of a batch, one in a write's own transaction; a role session counts for its role) for the access advisor, for AWS's
-tracking period whatever the records' retention.
+kept (store/access_advisor.py, `access_last_used`: one upsert per distinct entity and
+action of a batch, writes' calls included; a role session counts for its role) for the
+access advisor, for AWS's tracking period whatever the records' retention.
 """
 
 import logging
@@ -104,6 +104,7 @@ class AuditTrail:
         self.audit_dir = audit_dir
         self.retention_days = retention_days
         self.pending: deque = deque()
+        self.written: deque = deque()  # writes whose records are in, their last use not yet noted
         self._identities: dict = {}
         self._requests: dict = {}
         self._templates: dict = {}
@@ -114,9 +115,12 @@ class AuditTrail:
     # -- the request path -------------------------------------------------------------------
 
     def within(self, tx, call: Call) -> None:
-        """Insert the record of a successful write in its own transaction."""
+        """Insert the record of a successful write in its own transaction; its last use is
+        noted with the next batch (a write pays for its record only)."""
         rows.add(tx, [self.row(call)])
-        access_advisor.record_calls(tx, last_used([call]))
+        self.written.append(call)  # never flushed here: this transaction holds the write lock
+        if len(self.written) > MAX_PENDING:
+            self.written.popleft()
 
     def note(self, call: Call) -> None:
         """Queue the record of any other call for the background writer."""
@@ -210,21 +214,25 @@ class AuditTrail:
 
     def flush(self) -> None:
         with self._lock:
-            while self.pending:
-                batch = []
-                pending = self.pending
+            pending, written = self.pending, self.written
+            while pending or written:
+                batch, noted = [], []
                 while pending and len(batch) < BATCH:
                     batch.append(pending.popleft())
+                while written and len(noted) < BATCH:
+                    noted.append(written.popleft())
                 try:
-                    built, used = [self.row(c) for c in batch], last_used(batch)
+                    built, used = [self.row(c) for c in batch], last_used(batch + noted)
                     self.store.run(lambda tx: (rows.add(tx, built), access_advisor.record_calls(tx, used)))
                 except Exception as exc:  # noqa: BLE001 - the database is down: keep the calls for later
                     fault = describe(exc)  # a fault of the database is one line; a bug keeps its traceback
                     log.error("audit: cannot write %d records; will retry: %s", len(batch),
                               fault.reason if fault is not None else exc, exc_info=fault is None)
                     pending.extendleft(reversed(batch))
-                    while len(pending) > MAX_PENDING:  # bounded even while the database is away
-                        pending.popleft()
+                    written.extendleft(reversed(noted))
+                    for queue in (pending, written):
+                        while len(queue) > MAX_PENDING:  # bounded even while the database is away
+                            queue.popleft()
                     return
 
     def _deliver(self) -> None:

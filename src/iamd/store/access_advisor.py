@@ -7,9 +7,10 @@ Reads walk that table's key (account, entity ARN, action).
 import json
 from typing import NamedTuple
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from .fastq import Query
 
 from .schema.advisor import access_advisor_jobs as jobs
 from .schema.advisor import access_last_used as lu
@@ -141,22 +142,25 @@ class Call(NamedTuple):
     region: str | None
 
 
-def _upsert(dialect: str):
-    """INSERT … ON CONFLICT DO UPDATE keeping the later call (both engines spell it so)."""
-    stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(lu)
-    later = stmt.excluded.last_at > lu.c.last_at
-    return stmt.on_conflict_do_update(
+def _upsert() -> Query:
+    """INSERT … ON CONFLICT DO UPDATE keeping the later call (it compiles for SQLite as for
+    PostgreSQL), compiled once: a write's transaction runs it."""
+    stmt = pg_insert(lu).values({c: bindparam(c) for c in _COLUMNS})
+    return Query(stmt.on_conflict_do_update(
         index_elements=[lu.c.account_id, lu.c.principal_arn, lu.c.action],
-        set_={"last_at": stmt.excluded.last_at, "region": stmt.excluded.region}, where=later)
+        set_={"last_at": stmt.excluded.last_at, "region": stmt.excluded.region},
+        where=stmt.excluded.last_at > lu.c.last_at))
+
+
+_COLUMNS = ("account_id", "principal_arn", "action", "last_at", "region")
+_UPSERT = _upsert()
 
 
 def record_calls(tx, calls: dict) -> None:
-    """Note the latest call of each {(account, principal ARN, action): (time, region)}, in
-    key order (so that concurrent writers lock rows in one order)."""
+    """Note the latest call of each {(account, entity ARN, action): (time, region)}, in key
+    order (so that concurrent writers lock rows in one order)."""
     if calls:
-        tx.execute(_upsert(tx.dialect), [
-            {"account_id": a, "principal_arn": p, "action": act, "last_at": at, "region": region}
-            for (a, p, act), (at, region) in sorted(calls.items())])
+        _UPSERT.many(tx, _COLUMNS, [(*key, *value) for key, value in sorted(calls.items())])
 
 
 def forget_calls(tx, before: float) -> int:

@@ -60,4 +60,4 @@ def test_the_store_keeps_the_later_call_and_forgets_past_the_tracking_period(sto
                              (USER.arn, "GetUser", now, "us-east-1")]
     assert store.run(lambda tx: access_advisor.forget_calls(tx, now - access_advisor.TRACKING_PERIOD)) == 1
     rows = store.run(lambda tx: tx.execute(access_last_used.select()).all(), write=False)
-    assert [(r.principal_arn, r.action) for r in rows] == [(USER.arn, "GetUser")]
+    assert [(r.entity_arn, r.action) for r in rows] == [(USER.arn, "GetUser")]

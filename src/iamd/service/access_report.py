@@ -95,7 +95,7 @@ def compute(tx, account_id: str, kind: str, entity_id: str, granularity: str, no
     for c in store.latest_calls(tx, account_id, now - store.TRACKING_PERIOD, list(arns)):
         ns = service_of.get(c.action)
         if ns is not None:
-            by_service.setdefault(ns, []).append((c, arns[c.principal_arn]))
+            by_service.setdefault(ns, []).append((c, arns[c.entity_arn]))
 
     names = service_names()
     services, access = [], {}

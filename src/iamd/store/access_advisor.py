@@ -11,7 +11,6 @@ from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from .fastq import Query
-
 from .schema.advisor import access_advisor_jobs as jobs
 from .schema.advisor import access_last_used as lu
 from .schema.core import users
@@ -136,7 +135,7 @@ def policy_document(tx, policy_id: str) -> str | None:
 # -- recorded calls -----------------------------------------------------------------------
 
 class Call(NamedTuple):
-    principal_arn: str
+    entity_arn: str
     action: str  # the API operation
     at: float  # its latest call
     region: str | None
@@ -144,15 +143,15 @@ class Call(NamedTuple):
 
 def _upsert() -> Query:
     """INSERT … ON CONFLICT DO UPDATE keeping the later call (it compiles for SQLite as for
-    PostgreSQL), compiled once: a write's transaction runs it."""
+    PostgreSQL), compiled once: the audit thread runs it with every batch."""
     stmt = pg_insert(lu).values({c: bindparam(c) for c in _COLUMNS})
     return Query(stmt.on_conflict_do_update(
-        index_elements=[lu.c.account_id, lu.c.principal_arn, lu.c.action],
+        index_elements=[lu.c.account_id, lu.c.entity_arn, lu.c.action],
         set_={"last_at": stmt.excluded.last_at, "region": stmt.excluded.region},
         where=stmt.excluded.last_at > lu.c.last_at))
 
 
-_COLUMNS = ("account_id", "principal_arn", "action", "last_at", "region")
+_COLUMNS = ("account_id", "entity_arn", "action", "last_at", "region")
 _UPSERT = _upsert()
 
 
@@ -170,8 +169,8 @@ def forget_calls(tx, before: float) -> int:
 
 def latest_statement(account_id: str, since: float, arns: list[str]):
     """The latest call of each (entity, action) of the entities named."""
-    return select(lu.c.principal_arn, lu.c.action, lu.c.last_at, lu.c.region).where(
-        lu.c.account_id == account_id, lu.c.principal_arn.in_(arns), lu.c.last_at >= since)
+    return select(lu.c.entity_arn, lu.c.action, lu.c.last_at, lu.c.region).where(
+        lu.c.account_id == account_id, lu.c.entity_arn.in_(arns), lu.c.last_at >= since)
 
 
 def latest_calls(tx, account_id: str, since: float, arns: list[str]) -> list[Call]:

@@ -27,12 +27,12 @@ Index("ix_access_advisor_jobs_created", access_advisor_jobs.c.created_at)
 
 access_last_used = Table(
     "access_last_used", metadata,
-    Column("account_id", String(12), nullable=False),  # the principal's account
-    Column("principal_arn", String(2048), nullable=False),  # a user or a role (for its sessions)
+    Column("account_id", String(12), nullable=False),  # the entity's account
+    Column("entity_arn", String(2048), nullable=False),  # a user, or a role (for its sessions)
     Column("action", String(128), nullable=False),  # the operation: GetUser, AssumeRole
     Column("last_at", Float, nullable=False),
     Column("region", String(32)),
     # an entity's actions are one walk of the key
-    PrimaryKeyConstraint("account_id", "principal_arn", "action", name="pk_access_last_used"),
+    PrimaryKeyConstraint("account_id", "entity_arn", "action", name="pk_access_last_used"),
 )
 Index("ix_access_last_used_time", access_last_used.c.last_at)

@@ -3,13 +3,10 @@ each action (server/audit.last_used), and how the store keeps it (store/access_a
 
 import time
 
-import pytest
-
 from iamd.auth.principal import root_principal, session_principal, user_principal
 from iamd.protocol.model import catalog
 from iamd.server.audit import Call, last_used
 from iamd.store import access_advisor
-from iamd.store.engine import Store
 from iamd.store.schema.advisor import access_last_used
 
 ACCT = "123456789012"
@@ -38,14 +35,6 @@ def test_a_role_session_counts_for_its_role_and_others_for_no_one():
                      call(FEDERATED, "GetCallerIdentity", 3), call(None, "GetUser", 4),
                      call(USER, "NoSuchOperation", 5)])
     assert got == {(ACCT, ROLE_ARN, "ListRoles"): (1, "us-east-1")}
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(None, tmp_path)
-    s.migrate()
-    yield s
-    s.dispose()
 
 
 def test_the_store_keeps_the_later_call_and_forgets_past_the_tracking_period(store):

@@ -9,18 +9,9 @@ import pytest
 from iamd.server.console import sessions
 from iamd.server.console.throttle import Throttle
 from iamd.store.console import ConsoleSessionRepo
-from iamd.store.engine import Store
 
 ACCOUNT = "123456789012"
 T0 = 1_800_000_000.0
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(None, tmp_path)
-    s.migrate()
-    yield s
-    s.dispose()
 
 
 def start(store, stage=sessions.ACTIVE, now=T0):

@@ -213,6 +213,16 @@ def own_server(server, server_factory):
 
 
 @pytest.fixture
+def store(tmp_path):
+    """A migrated SQLite store of the test's own (unit tests of the store)."""
+    from iamd.store.engine import Store
+    s = Store(None, tmp_path)
+    s.migrate()
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
 def iam(server):
     return server.client("iam")
 

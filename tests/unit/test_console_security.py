@@ -17,14 +17,6 @@ ACCOUNT = "123456789012"
 T0 = 1_800_000_000.0
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(None, tmp_path)
-    s.migrate()
-    yield s
-    s.dispose()
-
-
 def start(store, stage=sessions.ACTIVE, now=T0):
     return store.run(lambda tx: sessions.start(tx, ACCOUNT, "user", "AIDAEXAMPLE", stage, "10.0.0.1", now))
 

@@ -3,10 +3,8 @@ downgrades, keeps only the default version; and the shipped snapshot is self-con
 
 import json
 
-import pytest
 from sqlalchemy import select
 
-from iamd.store.engine import Store
 from iamd.store.policy_catalog import load_into, read_directory, read_shipped
 from iamd.store.schema.policies import managed_policies as mp
 from iamd.store.schema.policies import policy_versions as pv
@@ -19,14 +17,6 @@ def entry(version="v1", updated="2020-01-01T00:00:00+00:00", action="s3:Get*"):
             "VersionCreateDate": updated.replace("+00:00", "Z"),
             "Document": {"Version": "2012-10-17",
                          "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}}
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(None, tmp_path)
-    s.migrate()
-    yield s
-    s.dispose()
 
 
 def stored(store):

@@ -4,7 +4,7 @@ that sorts, "USE TEMP B-TREE", or scans a table would grow with the account)."""
 
 import pytest
 
-from iamd.store import fastq, reports
+from iamd.store import access_advisor, fastq, reports
 from iamd.store.engine import Store
 
 
@@ -56,3 +56,15 @@ def test_aws_managed_policies_in_use_are_probed_not_scanned(store, after):
 def test_boundary_usage_counts_are_index_lookups(store, query):
     text = plan(store, query, account_id="123456789012", ids=["arn:aws:iam::123456789012:policy/p"] * 3)
     assert "_boundary" in text and "SCAN" not in text
+
+
+
+def test_the_access_advisor_reads_an_entitys_last_calls_from_the_key(store):
+    stmt = access_advisor.latest_statement("123456789012", 0.0, ["arn:aws:iam::123456789012:user/a",
+                                                                 "arn:aws:iam::123456789012:role/r"])
+
+    def explain(tx):
+        sql = str(stmt.compile(tx.conn, compile_kwargs={"literal_binds": True}))
+        return "\n".join(row[-1] for row in tx.raw.execute("EXPLAIN QUERY PLAN " + sql))
+    text = store.run(explain, write=False)
+    assert "USING INDEX sqlite_autoindex_access_last_used" in text and "SCAN" not in text

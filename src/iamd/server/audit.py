@@ -12,6 +12,11 @@ its own. The queue is bounded: past MAX_PENDING the request that finds it full w
 batch itself. The same thread delivers records as CloudTrail files
 (server/audit_delivery.py) when `--audit-dir` is set and purges records older than
 `--audit-retention-days`.
+
+Beside each record, the latest authenticated call of each user and role to each action is
+kept (store/access_advisor.py, `access_last_used`: one upsert per distinct entity and
+action of a batch, writes' calls included; a role session counts for its role) for the
+access advisor, for AWS's tracking period whatever the records' retention.
 """
 
 import logging
@@ -22,6 +27,7 @@ from typing import NamedTuple
 
 from ..protocol import cloudtrail
 from ..protocol.quirks import READ_ONLY_PREFIXES
+from ..store import access_advisor
 from ..store import audit as rows
 from ..store.faults import describe
 from .audit_delivery import deliver
@@ -74,6 +80,32 @@ def read_only(op) -> bool:
     return op is not None and (op.service == "sts" or op.name.startswith(READ_ONLY_PREFIXES))
 
 
+def entity_of(caller) -> str | None:
+    """The IAM entity a call is counted for: a user (its long-term keys or its sessions) or,
+    for a role session, its role; None for the root user and federated users."""
+    if caller.kind == "user":
+        return caller.arn
+    if caller.kind == "assumed-role":
+        return (caller.session or {}).get("ra")
+    return None
+
+
+def last_used(calls) -> dict:
+    """{(account, entity ARN, action): (latest time, region)} of the authenticated calls
+    (allowed or denied: AWS reports attempts) of users and roles to known operations."""
+    out: dict = {}
+    for c in calls:
+        caller = c.caller
+        entity = None if caller is None or c.op is None else entity_of(caller)
+        if entity is None:
+            continue
+        key = (caller.account_id, entity, c.action)
+        seen = out.get(key)
+        if seen is None or c.at > seen[0]:
+            out[key] = (c.at, cloudtrail.IAM_REGION if c.service == "iam" else c.region)
+    return out
+
+
 def keeps_response(op) -> bool:
     """Records of reads carry no responseElements; those of writes and of STS's grants do."""
     return not op.name.startswith(READ_ONLY_PREFIXES) or op.name in _CREDENTIAL_READS
@@ -85,6 +117,7 @@ class AuditTrail:
         self.audit_dir = audit_dir
         self.retention_days = retention_days
         self.pending: deque = deque()
+        self.written: deque = deque()  # writes whose records are in, their last use not yet noted
         self._identities: dict = {}
         self._requests: dict = {}
         self._templates: dict = {}
@@ -95,8 +128,12 @@ class AuditTrail:
     # -- the request path -------------------------------------------------------------------
 
     def within(self, tx, call: Call) -> None:
-        """Insert the record of a successful write in its own transaction."""
+        """Insert the record of a successful write in its own transaction; its last use is
+        noted with the next batch (a write pays for its record only)."""
         rows.add(tx, [self.row(call)])
+        self.written.append(call)  # never flushed here: this transaction holds the write lock
+        if len(self.written) > MAX_PENDING:
+            self.written.popleft()
 
     def note(self, call: Call) -> None:
         """Queue the record of any other call for the background writer."""
@@ -204,21 +241,26 @@ class AuditTrail:
 
     def flush(self) -> None:
         with self._lock:
-            while self.pending:
-                batch = []
-                pending = self.pending
+            pending, written = self.pending, self.written
+            while pending or written:
+                batch, noted = [], []
                 while pending and len(batch) < BATCH:
                     batch.append(pending.popleft())
+                while written and len(noted) < BATCH:
+                    noted.append(written.popleft())
                 try:
                     built = [c.row if type(c) is Prebuilt else self.row(c) for c in batch]
-                    self.store.run(lambda tx: rows.add(tx, built))
+                    used = last_used([c for c in batch if type(c) is not Prebuilt] + noted)
+                    self.store.run(lambda tx: (rows.add(tx, built), access_advisor.record_calls(tx, used)))
                 except Exception as exc:  # noqa: BLE001 - the database is down: keep the calls for later
                     fault = describe(exc)  # a fault of the database is one line; a bug keeps its traceback
                     log.error("audit: cannot write %d records; will retry: %s", len(batch),
                               fault.reason if fault is not None else exc, exc_info=fault is None)
                     pending.extendleft(reversed(batch))
-                    while len(pending) > MAX_PENDING:  # bounded even while the database is away
-                        pending.popleft()
+                    written.extendleft(reversed(noted))
+                    for queue in (pending, written):
+                        while len(queue) > MAX_PENDING:  # bounded even while the database is away
+                            queue.popleft()
                     return
 
     def _deliver(self) -> None:
@@ -230,11 +272,12 @@ class AuditTrail:
             log.error("audit: delivery failed; will retry", exc_info=True)
 
     def _purge(self) -> None:
-        if self.retention_days <= 0:
-            return
-        cutoff = time.time() - self.retention_days * 86400
+        now = time.time()
         try:
-            self.store.run(lambda tx: rows.purge(tx, cutoff, self.audit_dir is not None))
+            self.store.run(lambda tx: access_advisor.forget_calls(tx, now - access_advisor.TRACKING_PERIOD))
+            if self.retention_days > 0:
+                cutoff = now - self.retention_days * 86400
+                self.store.run(lambda tx: rows.purge(tx, cutoff, self.audit_dir is not None))
         except Exception:  # noqa: BLE001
             log.error("audit: purge failed; will retry", exc_info=True)
 

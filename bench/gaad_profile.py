@@ -3,10 +3,14 @@ page, without HTTP or the machine's other load in the figures (CPU time of this 
 
     .venv/bin/python -m bench.gaad_profile seed DIR --per-kind 25000   # seed a store, keep it in DIR
     .venv/bin/python -m bench.gaad_profile walk DIR [--profile] [--walks 3]
+    .venv/bin/python -m bench.gaad_profile serve DIR [DIR ...] [--walks 5]
 
 `seed` runs a server over the API (as bench.run's gaadscale does) and keeps its data
 directory; `walk` opens that store in this process and walks the account with MaxItems
-1000, timing the handler (database and shaping) and the serializer of each page apart.
+1000, timing the handler (database and shaping) and the serializer of each page apart;
+`serve` starts a server on a copy of each kept store (smallest first) and compares their
+walks as gaadscale does (bench.gaad), so that two versions of the code can be measured on
+the same data without seeding again.
 """
 
 import argparse
@@ -16,7 +20,7 @@ import shutil
 import time
 from pathlib import Path
 
-from . import peers, seeding
+from . import gaad, peers, seeding
 from .run import account_of
 
 
@@ -93,20 +97,55 @@ def walk(data_dir: Path, walks: int, profile: bool, database_url: str | None) ->
     state.store.dispose()
 
 
+def serve(dirs: list[Path], walks: int, database_url: str | None, before: tuple | None = None) -> list[dict]:
+    """Walk a server on a copy of each store; with `before` (source dir, stores), also a
+    server of that code on a copy of each of its stores, all taking turns."""
+    started = []
+    try:
+        for d in dirs:
+            peer = peers.start_iamd(database_url, data=d)
+            started.append((_entities(peer), peer))
+        if before is not None:
+            src, stores = before
+            for d in stores:
+                peer = peers.start_iamd(database_url, data=d, src=src)
+                started.append((_entities(peer), peer))
+        started.sort(key=lambda s: s[0])
+        return gaad.compare(started, walks)
+    finally:
+        for _, peer in started:
+            peer.stop()
+
+
+def _entities(peer) -> int:
+    """Users, groups, roles and policies of the peer's account (its entity counts)."""
+    from .run import client
+    summary = client(peer).get_account_summary()["SummaryMap"]
+    return sum(summary[k] for k in ("Users", "Groups", "Roles", "Policies"))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
-    ap.add_argument("command", choices=("seed", "walk"))
-    ap.add_argument("dir", type=Path)
+    ap.add_argument("command", choices=("seed", "walk", "serve"))
+    ap.add_argument("dir", type=Path, nargs="+")
     ap.add_argument("--per-kind", type=int, default=2500)
     ap.add_argument("--seed-connections", type=int, default=8)
     ap.add_argument("--walks", type=int, default=3)
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--database-url", default=None)
+    ap.add_argument("--before-src", type=Path, default=None,
+                    help="serve: a directory holding another version's `iamd` package (e.g. `git archive "
+                         "REV src | tar -x`, then DIR/src), walked beside this one")
+    ap.add_argument("--before-stores", type=Path, nargs="*", default=[],
+                    help="serve: the stores for --before-src (default: the same ones)")
     args = ap.parse_args(argv)
-    if args.command == "seed":
-        seed(args.dir, args.per_kind, args.seed_connections, args.database_url)
+    if args.command == "serve":
+        before = (args.before_src, args.before_stores or args.dir) if args.before_src else None
+        serve(args.dir, args.walks, args.database_url, before)
+    elif args.command == "seed":
+        seed(args.dir[0], args.per_kind, args.seed_connections, args.database_url)
     else:
-        walk(args.dir, args.walks, args.profile, args.database_url)
+        walk(args.dir[0], args.walks, args.profile, args.database_url)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from . import accounts, loadgen, peers, seeding
+from . import accounts, gaad, loadgen, peers, seeding
 from .signing import raw_request
 
 GEN_CPU = int(os.environ.get("BENCH_GEN_CPU", "0"))
@@ -228,57 +228,23 @@ def scenario_seeding(started: list, args, walk=False) -> dict:
     return out
 
 
-def scenario_gaad_scale(peer, args) -> dict:
-    """GetAccountAuthorizationDetails as the account grows (iamd only): at each size
-    (entities in all, a quarter of each kind), the whole walk over raw HTTP and the pages
-    at its start, middle and end; linear work means the same time per entity at every
-    size and pages that cost the same wherever the marker points."""
-    account = account_of(peer)
-    rows, have = [], 0
-    for size in args.scale_sizes:
-        step = size // 4 - have
-        calls = seeding.create_calls(step, f"scale{size}") + seeding.relation_calls(account, step, f"scale{size}")
-        for start in range(0, len(calls), seeding.BAND):
-            seeding.send(peer, calls[start:start + seeding.BAND], args.seed_connections)
-        have += step
-        accounts.walk_authorization_details_raw(peer)  # warm the page cache
-        # The figure is the server's CPU time (load-independent), the best of `walks`
-        # walks; wall time is reported beside it. Page CPU times are in clock ticks
-        # (10 ms), so the thirds are compared on sums of many pages.
-        walks = []
-        for _ in range(args.walks):
-            cpu0 = peer.cpu_seconds()
-            took, size, pages, page_cpu = accounts.walk_authorization_details_raw(peer, cpu=peer.cpu_seconds)
-            walks.append((peer.cpu_seconds() - cpu0, took, size, pages, page_cpu))
-        cpu, took, size, pages, page_cpu = min(walks)
-        n = have * 4
-        third = max(1, len(pages) // 3)
-
-        def thirds(values, scale):
-            return [sum(part) / len(part) * scale for part in (values[:third], values[third:-third] or values,
-                                                               values[-third:])]
-        head, mid, tail = thirds(pages, 1000)
-        chead, cmid, ctail = thirds(page_cpu, 1000)
-        row = {"entities": n, "cpu_s": round(cpu, 3), "cpu_us_per_entity": round(cpu / n * 1e6, 1),
-               "walk_s": round(took, 3), "us_per_entity": round(took / n * 1e6, 1),
-               "walks_cpu_s": [round(w[0], 3) for w in walks], "walks_s": [round(w[1], 3) for w in walks],
-               "mb": round(size / 1e6, 1), "pages": len(pages),
-               "page_ms_first_third": round(head, 1), "page_ms_middle": round(mid, 1),
-               "page_ms_last_third": round(tail, 1), "page_cpu_ms_first_third": round(chead, 1),
-               "page_cpu_ms_middle": round(cmid, 1), "page_cpu_ms_last_third": round(ctail, 1),
-               "loadavg": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
-        rows.append(row)
-        print(f"gaadscale    {n:7d} entities, {size / 1e6:.1f} MB in {len(pages)} pages: server CPU {cpu:7.3f} s "
-              f"({row['cpu_us_per_entity']:.1f} us/entity; walks {', '.join(f'{w[0]:.2f}' for w in walks)}), "
-              f"wall {took:7.3f} s ({row['us_per_entity']:.1f} us/entity); page CPU ms first/middle/last third "
-              f"{chead:.1f}/{cmid:.1f}/{ctail:.1f}, wall {head:.1f}/{mid:.1f}/{tail:.1f}; "
-              f"load {row['loadavg']:.1f}", flush=True)
-    if len(rows) > 1:
-        for key, label in (("cpu_us_per_entity", "CPU"), ("us_per_entity", "wall")):
-            growth = rows[-1][key] / rows[0][key]
-            print(f"gaadscale    {label} per entity at {rows[-1]['entities']} vs {rows[0]['entities']}: "
-                  f"{growth:.2f}x (1.00x is linear)", flush=True)
-    return {"sizes": rows}
+def scenario_gaad_scale(args) -> dict:
+    """GetAccountAuthorizationDetails as the account grows (iamd only): one server per
+    size (entities in all, a quarter of each kind), seeded over the API, then the walks
+    take turns across the sizes (bench.gaad)."""
+    started = []
+    try:
+        for size in args.scale_sizes:
+            peer = peers.start_iamd(args.database_url, not args.no_access_log, audit=not args.no_audit)
+            started.append((size // 4 * 4, peer))
+            account, per_kind = account_of(peer), size // 4
+            calls = seeding.create_calls(per_kind, "scale") + seeding.relation_calls(account, per_kind, "scale")
+            for start in range(0, len(calls), seeding.BAND):
+                seeding.send(peer, calls[start:start + seeding.BAND], args.seed_connections)
+        return {"sizes": gaad.compare(started, args.walks, log=lambda line: print(line, flush=True))}
+    finally:
+        for _, peer in started:
+            peer.stop()
 
 
 SCENARIOS = {
@@ -300,7 +266,7 @@ ACCOUNT = {
 }
 
 
-def run_peers(fn, args, with_reference: bool, with_moto: bool = True, whole_args: bool = False):
+def run_peers(fn, args, with_reference: bool, with_moto: bool = True):
     """Yield (peer name, result) of `fn` run against each server in turn, one at a time."""
     starters = [("iamd", lambda: peers.start_iamd(args.database_url, not args.no_access_log,
                                                   audit=not args.no_audit))]
@@ -311,7 +277,7 @@ def run_peers(fn, args, with_reference: bool, with_moto: bool = True, whole_args
     for label, start in starters:
         peer = start()
         try:
-            result = fn(peer, args) if whole_args else fn(peer, args.seconds, args.connections)
+            result = fn(peer, args.seconds, args.connections)
         finally:
             peer.stop()
         yield label, result
@@ -338,7 +304,7 @@ def main(argv=None):
     ap.add_argument("--seed-connections", type=int, default=8)
     ap.add_argument("--scale-sizes", default="10000,100000",
                     help="gaadscale: account sizes in entities, ascending")
-    ap.add_argument("--walks", type=int, default=3, help="gaadscale: walks timed at each size (best kept)")
+    ap.add_argument("--walks", type=int, default=3, help="gaadscale: walks of each size, taking turns (least CPU kept)")
     ap.add_argument("--database-url", default=None, help="run iamd on PostgreSQL instead of SQLite")
     ap.add_argument("--no-access-log", action="store_true")
     ap.add_argument("--skip-moto", action="store_true")
@@ -353,7 +319,7 @@ def main(argv=None):
             results[name] = run_timed(name, TIMED[name], args)
             continue
         if name == "gaadscale":
-            results[name] = dict(run_peers(scenario_gaad_scale, args, False, False, whole_args=True))
+            results[name] = scenario_gaad_scale(args)
             continue
         if name in ACCOUNT:
             started = [peers.start_iamd(args.database_url, not args.no_access_log)]

@@ -56,3 +56,12 @@ def test_aws_managed_policies_in_use_are_probed_not_scanned(store, after):
 def test_boundary_usage_counts_are_index_lookups(store, query):
     text = plan(store, query, account_id="123456789012", ids=["arn:aws:iam::123456789012:policy/p"] * 3)
     assert "_boundary" in text and "SCAN" not in text
+
+
+@pytest.mark.parametrize("query,index", [(reports._ATTACHED, "ix_policy_attachments_entity_policy"),
+                                         (reports._GROUP_NAMES, "ix_group_members_user_group")])
+def test_a_page_of_relations_reads_covering_indexes(store, query, index):
+    """A page's attached policies and group names: one index descent per id, no table row
+    of the relation read (m0120)."""
+    text = plan(store, query, entity_type="user", ids=["AIDAEXAMPLE1", "AIDAEXAMPLE2"])
+    assert f"COVERING INDEX {index}" in text

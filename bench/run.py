@@ -213,14 +213,19 @@ def scenario_seeding(started: list, args, walk=False) -> dict:
         order = [p for p in started if p.name == "iamd"] + \
             [q for p in started if p.name != "iamd" for q in (p, started[0])]
         for peer in order:
-            walks[peer.name].append(accounts.walk_authorization_details_raw(peer))
+            cpu0, wait0 = peer.scheduled()
+            took, size, pages = accounts.walk_authorization_details_raw(peer)
+            cpu1, wait1 = peer.scheduled()
+            walks[peer.name].append((took, size, pages, cpu1 - cpu0, wait1 - wait0))
         for peer in started:
             got = walks[peer.name]
-            raw, size, pages = sorted(got)[len(got) // 2]
+            raw, size, pages, cpu, waited = sorted(got)[len(got) // 2]
             print(f"authdetails  {peer.name:6s} whole walk, raw HTTP (no client parsing): {raw:.3f} s "
-                  f"(of {', '.join(f'{w[0]:.3f}' for w in got)}), {size / 1e6:.1f} MB, {len(pages)} pages",
-                  flush=True)
-            out[peer.name].update(walk_raw_s=round(raw, 3), walk_mb=round(size / 1e6, 1), pages=len(pages))
+                  f"(of {', '.join(f'{w[0]:.3f}' for w in got)}; server CPU {cpu:.3f} s, "
+                  f"{cpu / max(1, args.per_kind * 4) * 1e6:.1f} us/entity; waiting for a CPU {waited:.3f} s), "
+                  f"{size / 1e6:.1f} MB, {len(pages)} pages", flush=True)
+            out[peer.name].update(walk_raw_s=round(raw, 3), walk_mb=round(size / 1e6, 1), pages=len(pages),
+                                  walk_cpu_s=round(cpu, 3), walk_waited_for_cpu_s=round(waited, 3))
         for peer in started:
             took, seen = accounts.time_authorization_details(client(peer))
             print(f"authdetails  {peer.name:6s} whole walk, boto3: {took:.3f} s, {seen} entities", flush=True)

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.run [--seconds 5] [--scenarios getuser,listusers,createuser]
     .venv/bin/python -m bench.run --scenarios authdetails [--per-kind 10000]
-    .venv/bin/python -m bench.run --scenarios gaadscale --scale-sizes 10000,100000
+    .venv/bin/python -m bench.run --scenarios gaadscale --scale-sizes 10000,100000 [--walks 3]
 
 Servers are pinned to one core (BENCH_SERVER_CPU, default 1) and the load generator to
 the other, so they do not compete. Each scenario replays pre-signed requests.

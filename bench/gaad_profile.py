@@ -97,19 +97,25 @@ def walk(data_dir: Path, walks: int, profile: bool, database_url: str | None) ->
     state.store.dispose()
 
 
-def serve(dirs: list[Path], walks: int, database_url: str | None, before: tuple | None = None) -> list[dict]:
-    """Walk a server on a copy of each store; with `before` (source dir, stores), also a
+def serve(dirs: list[Path], walks: int, database_urls: list[str], before: tuple | None = None) -> list[dict]:
+    """Walk a server on a copy of each store (on PostgreSQL, `database_urls` holds each
+    store's database, in the same order); with `before` (source dir, stores), also a
     server of that code on a copy of each of its stores, all taking turns."""
     started = []
+
+    def start(d, url, src=None):
+        peer = peers.start_iamd(url, data=d, src=src)
+        if url:
+            peer.extra["database_cpu"] = gaad.database_cpu(url)
+        started.append((_entities(peer), peer))
+    urls = database_urls or [None] * len(dirs)
     try:
-        for d in dirs:
-            peer = peers.start_iamd(database_url, data=d)
-            started.append((_entities(peer), peer))
+        for d, url in zip(dirs, urls):
+            start(d, url)
         if before is not None:
             src, stores = before
-            for d in stores:
-                peer = peers.start_iamd(database_url, data=d, src=src)
-                started.append((_entities(peer), peer))
+            for d, url in zip(stores, urls):
+                start(d, url, src)
         started.sort(key=lambda s: s[0])
         return gaad.compare(started, walks)
     finally:
@@ -132,7 +138,8 @@ def main(argv=None):
     ap.add_argument("--seed-connections", type=int, default=8)
     ap.add_argument("--walks", type=int, default=3)
     ap.add_argument("--profile", action="store_true")
-    ap.add_argument("--database-url", default=None)
+    ap.add_argument("--database-url", default=None, help="seed, walk: the store's PostgreSQL database")
+    ap.add_argument("--database-urls", nargs="*", default=[], help="serve: each store's PostgreSQL database")
     ap.add_argument("--before-src", type=Path, default=None,
                     help="serve: a directory holding another version's `iamd` package (e.g. `git archive "
                          "REV src | tar -x`, then DIR/src), walked beside this one")
@@ -141,7 +148,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.command == "serve":
         before = (args.before_src, args.before_stores or args.dir) if args.before_src else None
-        serve(args.dir, args.walks, args.database_url, before)
+        serve(args.dir, args.walks, args.database_urls, before)
     elif args.command == "seed":
         seed(args.dir[0], args.per_kind, args.seed_connections, args.database_url)
     else:

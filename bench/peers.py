@@ -62,6 +62,23 @@ class Peer:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def scheduled(self) -> tuple[float, float]:
+        """(seconds on a CPU, seconds runnable but waiting for one) of the server's threads
+        so far, in nanoseconds' precision (Linux /proc/<pid>/task/*/schedstat; the first
+        falls back to `cpu_seconds` and the second to 0 where that is missing). The wait is
+        what other load on the machine added to the wall time."""
+        run = wait = 0
+        tasks = list(Path(f"/proc/{self.proc.pid}/task").glob("*/schedstat"))
+        for f in tasks:
+            try:
+                on_cpu, queued, _ = f.read_text().split()
+            except (OSError, ValueError):
+                continue
+            run, wait = run + int(on_cpu), wait + int(queued)
+        if not tasks:
+            return self.cpu_seconds(), 0.0
+        return run / 1e9, wait / 1e9
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -72,8 +89,13 @@ class Peer:
 
 
 def start_iamd(database_url: str | None = None, access_log: bool = True, workers: int = 1,
-               audit: bool = True) -> Peer:
+               audit: bool = True, data: Path | None = None, src: Path | None = None) -> Peer:
+    """iamd on a fresh data directory, or on a copy of `data` (a kept store: the same
+    account and entities for runs of different code); with `src`, the `iamd` package
+    imported from that directory instead (another version of the code)."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-iamd-"))
+    if data is not None:
+        shutil.copytree(data, tmp / "data")
     port = free_port()
     log = tmp / "server.log"
     cmd = [str(BIN / "iamd"), "serve", "--port", str(port), "--data-dir", str(tmp / "data"),
@@ -86,12 +108,15 @@ def start_iamd(database_url: str | None = None, access_log: bool = True, workers
         cmd.append("--no-audit")
     for q in BENCH_QUOTAS:  # the account scenarios go past AWS's default quotas
         cmd += ["--quota", q]
-    proc = subprocess.Popen(_pinned(cmd), stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    env = None
+    if src is not None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen(_pinned(cmd), stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env)
     _wait(port, proc, log)
     creds = (tmp / "data" / "credentials").read_text().splitlines()
     key = next(l.split("=", 1)[1].strip() for l in creds if l.startswith("aws_access_key_id"))
     secret = next(l.split("=", 1)[1].strip() for l in creds if l.startswith("aws_secret_access_key"))
-    return Peer("iamd", port, key, secret, proc, tmp)
+    return Peer("iamd" if src is None else src.name, port, key, secret, proc, tmp)
 
 
 def start_moto() -> Peer:

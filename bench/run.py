@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.run [--seconds 5] [--scenarios getuser,listusers,createuser]
     .venv/bin/python -m bench.run --scenarios authdetails [--per-kind 10000]
-    .venv/bin/python -m bench.run --scenarios gaadscale --scale-sizes 10000,100000
+    .venv/bin/python -m bench.run --scenarios gaadscale --scale-sizes 10000,100000 [--walks 3]
 
 Servers are pinned to one core (BENCH_SERVER_CPU, default 1) and the load generator to
 the other, so they do not compete. Each scenario replays pre-signed requests.
@@ -18,7 +18,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from . import accounts, loadgen, peers, seeding
+from . import accounts, gaad, loadgen, peers, seeding
 from .signing import raw_request
 
 GEN_CPU = int(os.environ.get("BENCH_GEN_CPU", "0"))
@@ -233,51 +233,47 @@ def scenario_seeding(started: list, args, walk=False) -> dict:
         walks = {p.name: [] for p in started}
         order = [p for p in started if p.name == "iamd"] + \
             [q for p in started if p.name != "iamd" for q in (p, started[0])]
+        if len(started) == 1:  # iamd alone (--skip-moto): three walks, the median kept
+            order *= 3
         for peer in order:
-            walks[peer.name].append(accounts.walk_authorization_details_raw(peer))
+            cpu0, wait0 = peer.scheduled()
+            took, size, pages = accounts.walk_authorization_details_raw(peer)
+            cpu1, wait1 = peer.scheduled()
+            walks[peer.name].append((took, size, pages, cpu1 - cpu0, wait1 - wait0))
         for peer in started:
             got = walks[peer.name]
-            raw, size, pages = sorted(got)[len(got) // 2]
+            raw, size, pages, cpu, waited = sorted(got)[len(got) // 2]
             print(f"authdetails  {peer.name:6s} whole walk, raw HTTP (no client parsing): {raw:.3f} s "
-                  f"(of {', '.join(f'{w[0]:.3f}' for w in got)}), {size / 1e6:.1f} MB, {len(pages)} pages",
-                  flush=True)
-            out[peer.name].update(walk_raw_s=round(raw, 3), walk_mb=round(size / 1e6, 1), pages=len(pages))
+                  f"(of {', '.join(f'{w[0]:.3f}' for w in got)}; server CPU {cpu:.3f} s, waiting for a CPU "
+                  f"{waited:.3f} s), {size / 1e6:.1f} MB, {len(pages)} pages", flush=True)
+            out[peer.name].update(walk_raw_s=round(raw, 3), walk_mb=round(size / 1e6, 1), pages=len(pages),
+                                  walk_cpu_s=round(cpu, 3), walk_waited_for_cpu_s=round(waited, 3))
         for peer in started:
             took, seen = accounts.time_authorization_details(client(peer))
-            print(f"authdetails  {peer.name:6s} whole walk, boto3: {took:.3f} s, {seen} entities", flush=True)
-            out[peer.name].update(walk_boto3_s=round(took, 3), entities=seen)
+            cpu = out[peer.name]["walk_cpu_s"] / max(1, seen) * 1e6
+            print(f"authdetails  {peer.name:6s} whole walk, boto3: {took:.3f} s, {seen} entities "
+                  f"(raw walk: server CPU {cpu:.1f} us/entity)", flush=True)
+            out[peer.name].update(walk_boto3_s=round(took, 3), entities=seen, walk_cpu_us_per_entity=round(cpu, 1))
     return out
 
 
-def scenario_gaad_scale(peer, args) -> dict:
-    """GetAccountAuthorizationDetails as the account grows (iamd only): at each size
-    (entities in all, a quarter of each kind), the whole walk over raw HTTP and the pages
-    at its start, middle and end; linear work means the same time per entity at every
-    size and pages that cost the same wherever the marker points."""
-    account = account_of(peer)
-    rows, have = [], 0
-    for size in args.scale_sizes:
-        step = size // 4 - have
-        calls = seeding.create_calls(step, f"scale{size}") + seeding.relation_calls(account, step, f"scale{size}")
-        for start in range(0, len(calls), seeding.BAND):
-            seeding.send(peer, calls[start:start + seeding.BAND], args.seed_connections)
-        have += step
-        accounts.walk_authorization_details_raw(peer)  # warm the page cache
-        took, mb, pages = accounts.walk_authorization_details_raw(peer)
-        third = max(1, len(pages) // 3)
-        head, mid, tail = (sum(p) / len(p) * 1000 for p in (pages[:third], pages[third:-third] or pages,
-                                                             pages[-third:]))
-        row = {"entities": have * 4, "walk_s": round(took, 3), "us_per_entity": round(took / (have * 4) * 1e6, 1),
-               "pages": len(pages), "page_ms_first_third": round(head, 1),
-               "page_ms_middle": round(mid, 1), "page_ms_last_third": round(tail, 1)}
-        rows.append(row)
-        print(f"gaadscale    {have * 4:7d} entities: walk {took:7.3f} s ({row['us_per_entity']:.1f} us/entity), "
-              f"{len(pages)} pages; page ms first/middle/last third {head:.1f}/{mid:.1f}/{tail:.1f}", flush=True)
-    if len(rows) > 1:
-        growth = rows[-1]["us_per_entity"] / rows[0]["us_per_entity"]
-        print(f"gaadscale    cost per entity at {rows[-1]['entities']} vs {rows[0]['entities']}: {growth:.2f}x "
-              f"(1.00x is linear)", flush=True)
-    return {"sizes": rows}
+def scenario_gaad_scale(args) -> dict:
+    """GetAccountAuthorizationDetails as the account grows (iamd only): one server per
+    size (entities in all, a quarter of each kind), seeded over the API, then the walks
+    take turns across the sizes (bench.gaad)."""
+    started = []
+    try:
+        for size in args.scale_sizes:
+            peer = peers.start_iamd(args.database_url, not args.no_access_log, audit=not args.no_audit)
+            started.append((size // 4 * 4, peer))
+            account, per_kind = account_of(peer), size // 4
+            calls = seeding.create_calls(per_kind, "scale") + seeding.relation_calls(account, per_kind, "scale")
+            for start in range(0, len(calls), seeding.BAND):
+                seeding.send(peer, calls[start:start + seeding.BAND], args.seed_connections)
+        return {"sizes": gaad.compare(started, args.walks, log=lambda line: print(line, flush=True))}
+    finally:
+        for _, peer in started:
+            peer.stop()
 
 
 SCENARIOS = {
@@ -299,7 +295,7 @@ ACCOUNT = {
 }
 
 
-def run_peers(fn, args, with_reference: bool, with_moto: bool = True, whole_args: bool = False):
+def run_peers(fn, args, with_reference: bool, with_moto: bool = True):
     """Yield (peer name, result) of `fn` run against each server in turn, one at a time."""
     starters = [("iamd", lambda: peers.start_iamd(args.database_url, not args.no_access_log,
                                                   audit=not args.no_audit))]
@@ -310,7 +306,7 @@ def run_peers(fn, args, with_reference: bool, with_moto: bool = True, whole_args
     for label, start in starters:
         peer = start()
         try:
-            result = fn(peer, args) if whole_args else fn(peer, args.seconds, args.connections)
+            result = fn(peer, args.seconds, args.connections)
         finally:
             peer.stop()
         yield label, result
@@ -337,6 +333,7 @@ def main(argv=None):
     ap.add_argument("--seed-connections", type=int, default=8)
     ap.add_argument("--scale-sizes", default="10000,100000",
                     help="gaadscale: account sizes in entities, ascending")
+    ap.add_argument("--walks", type=int, default=3, help="gaadscale: walks of each size, taking turns (least CPU kept)")
     ap.add_argument("--database-url", default=None, help="run iamd on PostgreSQL instead of SQLite")
     ap.add_argument("--no-access-log", action="store_true")
     ap.add_argument("--skip-moto", action="store_true")
@@ -351,7 +348,7 @@ def main(argv=None):
             results[name] = run_timed(name, TIMED[name], args)
             continue
         if name == "gaadscale":
-            results[name] = dict(run_peers(scenario_gaad_scale, args, False, False, whole_args=True))
+            results[name] = scenario_gaad_scale(args)
             continue
         if name in ACCOUNT:
             started = [peers.start_iamd(args.database_url, not args.no_access_log)]

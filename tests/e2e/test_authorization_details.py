@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 from botocore.exceptions import ClientError
 from helpers import bulk_users, db, response_bodies
-from sqlalchemy import insert
+from sqlalchemy import insert, inspect, text
 
 from iamd.store.schema.core import tags, users
 from iamd.store.schema.entities import groups, roles
@@ -218,3 +218,38 @@ def test_ten_thousand_entities_page_quickly(own_server):
     assert [len(got[k]) for k in LISTS[:3]] == [6000, 1000, 3000]
     assert [u["UserName"] for u in got["UserDetailList"][:2]] == ["u00000", "u00001"]
     assert got["UserDetailList"][5999]["Tags"] == [{"Key": "k", "Value": "5999"}]
+
+
+def test_a_database_from_before_the_covering_indexes_is_upgraded(server, server_factory, name):
+    """m0120 replaces the relation indexes of an older database; the answer is the same."""
+    srv = server_factory(server.engine, extra_args=["--no-access-log"]).start()
+    iam = srv.client("iam")
+    user, group = name("ixu"), name("ixg")
+    arn = iam.create_policy(PolicyName=name("ixp"), PolicyDocument=DOC_V1)["Policy"]["Arn"]
+    iam.create_user(UserName=user)
+    iam.create_group(GroupName=group)
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    for kind, entity in (("user", user), ("group", group)):
+        getattr(iam, f"attach_{kind}_policy")(**{f"{kind.capitalize()}Name": entity, "PolicyArn": arn})
+    before = everything(iam, MaxItems=1000)
+    srv.stop()
+    engine = db(srv)  # back to the indexes before m0120
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP INDEX ix_policy_attachments_entity_policy"))
+            conn.execute(text("DROP INDEX ix_group_members_user_group"))
+            conn.execute(text("CREATE INDEX ix_policy_attachments_entity ON policy_attachments (entity_type, entity_id)"))
+            conn.execute(text("CREATE INDEX ix_group_members_user ON group_members (user_id)"))
+            conn.execute(text("DELETE FROM schema_migrations WHERE version = 120"))
+        srv.start()
+        names = {t: {i["name"] for i in inspect(engine).get_indexes(t)} for t in ("policy_attachments", "group_members")}
+    finally:
+        engine.dispose()
+    assert "ix_policy_attachments_entity_policy" in names["policy_attachments"]
+    assert "ix_policy_attachments_entity" not in names["policy_attachments"]
+    assert "ix_group_members_user_group" in names["group_members"]
+    assert "ix_group_members_user" not in names["group_members"]
+    after = everything(srv.client("iam"), MaxItems=1000)
+    assert by(after["UserDetailList"], "UserName", user) == by(before["UserDetailList"], "UserName", user)
+    assert by(after["GroupDetailList"], "GroupName", group) == by(before["GroupDetailList"], "GroupName", group)
+    srv.stop()

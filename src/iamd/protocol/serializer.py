@@ -189,45 +189,53 @@ class _Compiler:
         return (name, 0, f"<{tag}>", f"</{tag}>", _formatter(member), empty)
 
     def _structure(self, shape: Shape):
+        """A writer made for this structure: straight-line code, one block per member
+        (an account-wide listing runs it for every entity, so no loop over a field table
+        and no branch on each member's kind at run time)."""
         required = set(shape.required_members)
         fields = tuple(self._member(name, member, name in required)
                        for name, member in shape.members.items())
-
-        def write_structure(out, value):
-            get = value.get
-            for name, kind, open_, close, how, empty in fields:
-                v = get(name)
-                if v is None:
-                    if empty is not None:
-                        out.append(empty)
-                    continue
-                if kind == 0:
-                    out.append(f"{open_}{how(v)}{close}")
-                elif kind == 1:
-                    out.append(open_)
-                    how(out, v)
-                    out.append(close)
-                elif kind == 2:
-                    for item in v:
-                        if item is not None:
-                            out.append(open_)
-                            how(out, item)
-                            out.append(close)
-                else:
-                    how(out, v, open_, close)
-        return write_structure
+        env: dict = {}
+        lines = ["def write_structure(out, value):", "    get = value.get", "    append = out.append"]
+        for i, (name, kind, open_, close, how, empty) in enumerate(fields):
+            env[f"how{i}"] = how
+            lines.append(f"    v = get({name!r})")
+            lines.append("    if v is not None:")
+            if kind == 0:
+                lines.append(f"        append({open_!r} + how{i}(v) + {close!r})")
+            elif kind == 1:
+                lines += [f"        append({open_!r})", f"        how{i}(out, v)", f"        append({close!r})"]
+            elif kind == 2:
+                lines += ["        for item in v:", "            if item is not None:",
+                          f"                append({open_!r})", f"                how{i}(out, item)",
+                          f"                append({close!r})"]
+            else:
+                lines.append(f"        how{i}(out, v, {open_!r}, {close!r})")
+            if empty is not None:
+                lines += ["    else:", f"        append({empty!r})"]
+        if not fields:
+            lines.append("    pass")
+        exec(compile("\n".join(lines), f"<writer {shape.name}>", "exec"), env)  # noqa: S102 - our own text
+        return env["write_structure"]
 
     def _list(self, shape: Shape):
         tag = shape.member.serialization.get("name", "member")
         open_, close = f"<{tag}>", f"</{tag}>"
+        if shape.member.type_name not in ("structure", "list", "map"):
+            fmt = _formatter(shape.member)
+
+            def write_scalars(out, value):
+                out.extend(f"{open_}{fmt(item)}{close}" for item in value if item is not None)
+            return write_scalars
         item_writer = self.writer(shape.member)
 
         def write_list(out, value):
+            append = out.append
             for item in value:
                 if item is not None:
-                    out.append(open_)
+                    append(open_)
                     item_writer(out, item)
-                    out.append(close)
+                    append(close)
         return write_list
 
     def _map_entries(self, shape: Shape):

@@ -5,12 +5,14 @@ The four lists share one MaxItems budget and are filled in a fixed order (users,
 roles, policies). The Marker is the keyset position of the last entity returned: its
 kind and (created_at, id), so pages neither repeat nor drop entities while the account
 changes between calls. Each page costs a bounded number of queries: one per kind for the
-page's entities, then IN-lists over their ids for policies, groups, profiles and tags.
+page's entities, then IN-lists over their ids for policies, groups, profiles and tags,
+each an index lookup per id whatever the account's size (on PostgreSQL too: see
+`store.reports.probe_by_index`).
 """
 
 from ..store.paging import DEFAULT_MAX_ITEMS, decode_marker, encode_marker, invalid_marker
 from ..store.reports import (attached_policies_of, gaad_entities, group_names_of_users, inline_policies_of,
-                             instance_profiles_of_roles, policy_usage, versions_of_policies)
+                             instance_profiles_of_roles, policy_usage, probe_by_index, versions_of_policies)
 from ..store.tags import TagRepo
 from .arns import arn
 from .boundaries import boundary_shape
@@ -113,6 +115,7 @@ def get_account_authorization_details(ctx, p):
     local, aws = "LocalManagedPolicy" in wanted, "AWSManagedPolicy" in wanted
     start, after = _position(p.get("Marker"))
     budget = p.get("MaxItems") or DEFAULT_MAX_ITEMS
+    probe_by_index(ctx.tx)
     out = {name: [] for name in LIST_OF.values()}
     last, truncated = None, False
     for index, kind in enumerate(KINDS):

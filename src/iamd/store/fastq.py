@@ -102,16 +102,28 @@ class Query:
         return n
 
 
+_EXPANDED: dict[tuple, str] = {}  # (statement, paramstyle, IN-list lengths) -> its text
+
+
 def _expand(sql: str, params: dict, expanding: tuple, paramstyle: str) -> tuple[str, dict]:
-    """Write each IN-list's placeholders into the statement (SQLAlchemy leaves a token)."""
-    mark = _PLACEHOLDER[paramstyle]
-    params = dict(params)
-    for name in expanding:
-        values = params[name]
-        sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join(mark(name, i) for i in range(len(values))))
-        if paramstyle in ("pyformat", "named"):
-            params.update({f"{name}_{i}": v for i, v in enumerate(values)})
-    return sql, params
+    """Write each IN-list's placeholders into the statement (SQLAlchemy leaves a token).
+    The text depends only on the lists' lengths: a page's worth of ids is expanded once."""
+    key = (sql, paramstyle, *(len(params[name]) for name in expanding))
+    text = _EXPANDED.get(key)
+    if text is None:
+        mark = _PLACEHOLDER[paramstyle]
+        text = sql
+        for name in expanding:
+            marks = ", ".join(mark(name, i) for i in range(len(params[name])))
+            text = text.replace(f"__[POSTCOMPILE_{name}]", marks)
+        if len(_EXPANDED) >= 4096:
+            _EXPANDED.clear()
+        _EXPANDED[key] = text
+    if paramstyle in ("pyformat", "named"):
+        params = dict(params)
+        for name in expanding:
+            params.update({f"{name}_{i}": v for i, v in enumerate(params[name])})
+    return text, params
 
 
 def insert_new(table, columns: str) -> Query:

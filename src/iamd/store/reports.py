@@ -237,6 +237,17 @@ def gaad_entities(tx, account_id: str, kind: str, after: list | None, limit: int
     return rows[:limit]
 
 
+def probe_by_index(tx) -> None:
+    """For the rest of this (read) transaction, have PostgreSQL look a page's ids up in the
+    indexes. Once a relation table holds some 25,000 rows its planner prices a scan of the
+    whole table (and a parallel one) below 1,000 index probes, so every page would cost the
+    table's size and a walk the square of the account's; the probes cost the same at any
+    size. SQLite's plans are fixed by the indexes (tests/unit/test_store_plans.py)."""
+    if tx.conn.dialect.name == "postgresql":
+        tx.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        tx.conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+
+
 def _grouped(query: Query, tx, ids: list, key: str, **params) -> dict:
     """{key value: [rows]} of `query` run over `ids` in IN-lists of CHUNK."""
     out = defaultdict(list)

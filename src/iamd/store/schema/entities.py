@@ -23,7 +23,8 @@ group_members = Table(
     Column("user_id", String(32), ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
     Column("added_at", Float, nullable=False),
 )
-Index("ix_group_members_user", group_members.c.user_id)
+# A user's groups, covered (no table row read per membership): m0120.
+Index("ix_group_members_user_group", group_members.c.user_id, group_members.c.group_id)
 
 roles = Table(
     "roles", metadata,

@@ -326,11 +326,11 @@ def test_full_disk_answers_503_reads_go_on_and_writes_come_back(tmp_path):
         iam = patient_iam(srv)
         iam.create_user(UserName="before-full")
         filler = inside / "filler"
-        with open(filler, "wb") as f:  # take every free block
+        # unbuffered: a buffered file would try again to write what did not fit when closed
+        with open(filler, "wb", buffering=0) as f:  # take every free block
             try:
                 while True:
                     f.write(b"\0" * 65536)
-                    f.flush()
             except OSError:
                 pass
         results = []

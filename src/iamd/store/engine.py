@@ -247,8 +247,10 @@ class Store:
                 with _Transaction(self, write) as tx:
                     return fn(tx)
             except DatabaseUnavailable as exc:
-                if exc.retry and attempt == 0:
-                    continue  # the held connection had been lost, not this transaction's work
+                if exc.retry and attempt == 0:  # the connection had been lost, not this transaction's work
+                    if self.dialect == "postgresql":
+                        self.engine.pool.dispose()  # the server ended its idle peers in the pool too
+                    continue
                 pause = 0.05 * (attempt + 1)
                 at = getattr(self._local, "deadline", None)
                 if attempt == retries - 1 or not _transient(exc.__cause__ or exc) \

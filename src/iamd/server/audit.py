@@ -111,6 +111,11 @@ def keeps_response(op) -> bool:
     return not op.name.startswith(READ_ONLY_PREFIXES) or op.name in _CREDENTIAL_READS
 
 
+# cloudtrail.record's arguments that repeat from call to call, in the order `row` gives them.
+_FIELDS = ("service", "event_name", "read_only", "identity", "region", "source_ip", "user_agent", "request",
+           "response", "error", "recipient", "from_console")
+
+
 class AuditTrail:
     def __init__(self, store, audit_dir: str | None, retention_days: int):
         self.store = store
@@ -195,21 +200,18 @@ class AuditTrail:
                 # the type only: a value in the message could be anything the caller sent
                 log.error("audit: cannot render the parameters of %s (%s)", op.name, type(exc).__name__)
         eid = cloudtrail.event_id()
-        fields = dict(service=call.service, event_name=call.action, read_only=ro, identity=self.identity(call),
-                      region=call.region, source_ip=call.ip, user_agent=call.user_agent, request=request,
-                      response=response, error=call.error, recipient=call.recipient,
-                      from_console=call.console is not None)
+        values = (call.service, call.action, ro, self.identity(call), call.region, call.ip, call.user_agent, request,
+                  response, call.error, call.recipient, call.console is not None)
         if call.error is None and response == "null":  # a read: likely the same as many others
-            key = tuple(fields.values())
-            parts = self._templates.get(key)
+            parts = self._templates.get(values)
             if parts is None:
                 if len(self._templates) > CACHE:
                     self._templates.clear()
-                parts = self._templates[key] = cloudtrail.template(**fields)
+                parts = self._templates[values] = cloudtrail.template(**dict(zip(_FIELDS, values)))
             text = f"{parts[0]}{cloudtrail.event_time(call.at)}{parts[1]}{call.rid}{parts[2]}{eid}{parts[3]}"
         else:
             text = cloudtrail.record(time_text=cloudtrail.event_time(call.at), request_id=call.rid, eid=eid,
-                                     **fields)
+                                     **dict(zip(_FIELDS, values)))
         caller = call.caller
         return (eid, call.recipient, call.at, call.action[:128], caller.arn if caller else None,
                 caller.name if caller else None, call.error[0][:128] if call.error else None, ro,

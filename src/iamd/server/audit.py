@@ -253,7 +253,10 @@ class AuditTrail:
                 try:
                     built = [c.row if type(c) is Prebuilt else self.row(c) for c in batch]
                     used = last_used([c for c in batch if type(c) is not Prebuilt] + noted)
-                    self.store.run(lambda tx: (rows.add(tx, built), access_advisor.record_calls(tx, used)))
+                    # Not awaited: no answer waits for the fsync of a batch (a write's own
+                    # record is in the write's transaction, which answers wait for).
+                    self.store.run(lambda tx: (rows.add(tx, built), access_advisor.record_calls(tx, used)),
+                                   awaited=False)
                 except Exception as exc:  # noqa: BLE001 - the database is down: keep the calls for later
                     fault = describe(exc)  # a fault of the database is one line; a bug keeps its traceback
                     log.error("audit: cannot write %d records; will retry: %s", len(batch),

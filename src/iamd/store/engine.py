@@ -239,12 +239,14 @@ class Store:
         """A context manager yielding a Tx; commit on success, roll back on any exception."""
         return _Transaction(self, write)
 
-    def run(self, fn, write: bool = True, retries: int = 3):
+    def run(self, fn, write: bool = True, retries: int = 3, awaited: bool = True):
         """Run fn(tx) in a transaction, retrying when the database reports a transient lock
-        and the deadline leaves time for it."""
+        and the deadline leaves time for it. `awaited=False`: a write no response waits for
+        (the audit trail's batches of reads' records, whose connection commits without
+        syncing): group commit does not count it, so answers do not wait on its fsync."""
         for attempt in range(retries):
             try:
-                with _Transaction(self, write) as tx:
+                with _Transaction(self, write, awaited) as tx:
                     return fn(tx)
             except DatabaseUnavailable as exc:
                 if exc.retry and attempt == 0:  # the connection had been lost, not this transaction's work
@@ -301,10 +303,11 @@ class _Transaction:
     `DatabaseUnavailable`; so is a transaction the watchdog aborted at its deadline.
     """
 
-    __slots__ = ("store", "write", "conn", "raw", "tx", "deadline", "expired", "ident", "reused", "changes")
+    __slots__ = ("store", "write", "awaited", "conn", "raw", "tx", "deadline", "expired", "ident", "reused",
+                 "changes")
 
-    def __init__(self, store: Store, write: bool):
-        self.store, self.write = store, write
+    def __init__(self, store: Store, write: bool, awaited: bool = True):
+        self.store, self.write, self.awaited = store, write, awaited
         self.raw = None
         self.expired = self.reused = False
 
@@ -345,7 +348,7 @@ class _Transaction:
         try:
             if exc is None:
                 self.raw.commit()
-                if self.store.group_commit is not None and self.store.dialect == "sqlite" \
+                if self.awaited and self.store.group_commit is not None and self.store.dialect == "sqlite" \
                         and self.raw.total_changes != self.changes:
                     self.store.group_commit.note_commit()
             else:

@@ -4,6 +4,9 @@ The event loop reads each request and writes its answer; `handle` runs on a thre
 bounded pool (`offload.Pool`), so that a database that stalls holds threads, never the
 loop: /health answers meanwhile, and every request ends within the store's timeout
 (then 503 ServiceUnavailable, as for every fault of the database; see `store/faults.py`).
+Most requests arrive whole through `fast` (the protocol of `http_protocol.py` reads them
+and writes the answer without an ASGI task); the rest through ASGI (`__call__`); both
+run the same `handle`.
 
 1. routes that are not API calls (/health and /health/ready on the loop, /moto-api/reset,
    /moto-api/reset-auth, the outbound OIDC issuers' discovery documents and JWKS under
@@ -17,6 +20,7 @@ loop: /health answers meanwhile, and every request ends within the store's timeo
 7. serialize the output, or the error, and log one line
 """
 
+import asyncio
 import gc
 import json
 import logging
@@ -115,18 +119,53 @@ class IamApp:
         else:
             resp = await self.offloaded(scope, body, rid, start)
         if self.durable is not None and not await self.durable.settle():
-            resp = self.error(AWSError("ServiceUnavailable", "Service is unavailable. Please try again later.",
-                                       503, sender=False), rid)
+            resp = self.not_durable(rid)
+        await send({"type": "http.response.start", "status": resp.status, "headers": self.closing(resp)})
+        await send({"type": "http.response.body", "body": resp.body})
+
+    def fast(self, scope, body: bytes, done) -> None:
+        """The pipeline for a request the protocol has read whole (server/http_protocol.py):
+        what `__call__` does, without an ASGI task, a future or a coroutine per request;
+        done(status, headers, body) is called on the loop with the answer."""
+        rid = _request_id()
+        start = time.perf_counter()
+        deadline = time.monotonic() + self.timeout
+        self.pool.submit(self.timeout + GRACE, lambda resp, error: self._fast_done(resp, error, rid, start, done),
+                         self._on_thread, scope, body, rid, start, deadline)
+
+    def _fast_done(self, resp: "Response | None", error, rid: str, start: float, done) -> None:
+        if isinstance(error, TimeoutError):
+            resp = self.logged(self.unavailable(self.state.store.timed_out(), rid), "-", "-", start)
+        elif error is not None:  # `handle` answers every failure itself: a bug beyond it
+            log.error("request %s failed:", rid, exc_info=error)
+            resp = self.logged(self.error(AWSError("InternalFailure", "The request processing has failed because "
+                                                   "of an unknown error, exception or failure.", 500, sender=False),
+                                          rid), "-", "-", start)
+        durable = self.durable
+        if durable is not None and durable.synced < durable.committed:  # wait for the fsync (writes)
+            asyncio.get_running_loop().create_task(self._settle_then(resp, rid, done))
+            return
+        done(resp.status, self.closing(resp), resp.body)
+
+    async def _settle_then(self, resp: "Response", rid: str, done) -> None:
+        if not await self.durable.settle():
+            resp = self.not_durable(rid)
+        done(resp.status, self.closing(resp), resp.body)
+
+    def not_durable(self, rid: str) -> "Response":
+        """The answer when the fsync that would make a commit durable failed."""
+        return self.error(AWSError("ServiceUnavailable", UNAVAILABLE, 503, sender=False), rid)
+
+    def closing(self, resp: "Response") -> list:
+        """The answer's log lines (a database fault, the access log) and its headers."""
+        rid = resp.request_id
         if resp.fault is not None:
             log.error("request %s: database unavailable: %s", rid, resp.fault)
         if self.access_log is not None and resp.log is not None:
             action, caller_arn, ms = resp.log
             self.access_log.write(rid, action, caller_arn, resp.status, ms)
-        await send({"type": "http.response.start", "status": resp.status, "headers": [
-            (b"content-type", resp.content_type.encode()),
-            (b"content-length", str(len(resp.body)).encode()),
-            (b"x-amzn-requestid", rid.encode()), *resp.headers]})
-        await send({"type": "http.response.body", "body": resp.body})
+        return [(b"content-type", resp.content_type.encode()), (b"content-length", str(len(resp.body)).encode()),
+                (b"x-amzn-requestid", rid.encode()), *resp.headers]
 
     async def _lifespan(self, receive, send):
         while True:

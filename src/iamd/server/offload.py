@@ -40,6 +40,19 @@ class Pool:
             self._pending -= 1
             timer.cancel()
 
+    def submit(self, timeout: float, done, fn, *args) -> None:
+        """fn(*args) on a pool thread, then done(result, error) on the loop: with the result,
+        or with the exception it raised, or with TimeoutError after `timeout` seconds. No
+        future and no task: for requests whose answer the protocol writes itself
+        (server/http_protocol.py)."""
+        if self._pending >= len(self._threads) < self.size:
+            self._add_thread()
+        loop = asyncio.get_running_loop()
+        job = _Job(self, done)
+        job.timer = loop.call_later(timeout, _expire, job)
+        self._pending += 1
+        self._jobs.put((fn, args, job, loop))
+
     def _add_thread(self) -> None:
         t = threading.Thread(target=self._work, name=f"{self.name}-{len(self._threads)}", daemon=True)
         t.start()
@@ -78,3 +91,27 @@ def _settle(fut: asyncio.Future, result, error) -> None:
         fut.set_exception(error)
     else:
         fut.set_result(result)
+
+
+class _Job:
+    """What `submit` hands a thread: settled like a future (`_settle`, `_expire`), once."""
+
+    __slots__ = ("pool", "callback", "timer", "finished")
+
+    def __init__(self, pool: Pool, callback):
+        self.pool, self.callback, self.timer, self.finished = pool, callback, None, False
+
+    def done(self) -> bool:
+        return self.finished
+
+    def _finish(self, result, error) -> None:
+        self.finished = True
+        self.pool._pending -= 1
+        self.timer.cancel()
+        self.callback(result, error)
+
+    def set_result(self, result) -> None:
+        self._finish(result, None)
+
+    def set_exception(self, error: BaseException) -> None:
+        self._finish(None, error)

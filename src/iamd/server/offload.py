@@ -17,6 +17,8 @@ import asyncio
 import queue
 import threading
 
+SWEEP_EVERY = 0.25  # seconds: how late `submit` may answer for a job past its bound
+
 
 class Pool:
     def __init__(self, size: int, name: str = "iamd-pipeline"):
@@ -24,6 +26,8 @@ class Pool:
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._pending = 0  # jobs given and not yet answered
+        self._submitted: set = set()  # `submit`'s jobs not yet answered
+        self._sweep = None  # the timer that expires them
 
     async def run(self, timeout: float, fn, *args):
         """fn(*args) on a pool thread; raise TimeoutError after `timeout` seconds."""
@@ -48,10 +52,18 @@ class Pool:
         if self._pending >= len(self._threads) < self.size:
             self._add_thread()
         loop = asyncio.get_running_loop()
-        job = _Job(self, done)
-        job.timer = loop.call_later(timeout, _expire, job)
+        job = _Job(self, done, loop.time() + timeout)
+        self._submitted.add(job)
+        if self._sweep is None:  # one timer for every submitted job, not one each
+            self._sweep = loop.call_later(SWEEP_EVERY, self._expire_late, loop)
         self._pending += 1
         self._jobs.put((fn, args, job, loop))
+
+    def _expire_late(self, loop) -> None:
+        now = loop.time()
+        for job in [j for j in self._submitted if j.expires <= now]:
+            job.set_exception(TimeoutError())
+        self._sweep = loop.call_later(SWEEP_EVERY, self._expire_late, loop) if self._submitted else None
 
     def _add_thread(self) -> None:
         t = threading.Thread(target=self._work, name=f"{self.name}-{len(self._threads)}", daemon=True)
@@ -96,10 +108,10 @@ def _settle(fut: asyncio.Future, result, error) -> None:
 class _Job:
     """What `submit` hands a thread: settled like a future (`_settle`, `_expire`), once."""
 
-    __slots__ = ("pool", "callback", "timer", "finished")
+    __slots__ = ("pool", "callback", "expires", "finished")
 
-    def __init__(self, pool: Pool, callback):
-        self.pool, self.callback, self.timer, self.finished = pool, callback, None, False
+    def __init__(self, pool: Pool, callback, expires: float):
+        self.pool, self.callback, self.expires, self.finished = pool, callback, expires, False
 
     def done(self) -> bool:
         return self.finished
@@ -107,7 +119,7 @@ class _Job:
     def _finish(self, result, error) -> None:
         self.finished = True
         self.pool._pending -= 1
-        self.timer.cancel()
+        self.pool._submitted.discard(self)
         self.callback(result, error)
 
     def set_result(self, result) -> None:

@@ -35,11 +35,11 @@ class Tx:
 
     __slots__ = ("conn", "dialect", "after_commit", "raw")
 
-    def __init__(self, conn: Connection, dialect: str):
+    def __init__(self, conn: Connection, dialect: str, raw=None):
         self.conn = conn
         self.dialect = dialect
         self.after_commit: list = []
-        self.raw = conn.connection.driver_connection  # for store.fastq.Query
+        self.raw = raw if raw is not None else conn.connection.driver_connection  # for store.fastq.Query
 
     def execute(self, stmt, params=None):
         return self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)
@@ -110,6 +110,9 @@ class Store:
                                         connect_args=_pg_connect_args(self.url, timeout))
             event.listen(self.engine, "do_connect", self._connect_within_deadline)
         self.dialect = self.engine.dialect.name
+        # A connection back in the pool is begun SQLAlchemy's way again by its next user
+        # (Store's own connections mark theirs "raw_begun": see `_connection`).
+        event.listen(self.engine, "checkin", lambda _dbapi, record: record.info.pop("raw_begun", None))
         self._local = threading.local()
         self._used: set[int] = set()  # PostgreSQL connections that served a transaction before
         self._running: dict[int, _Transaction] = {}  # thread id -> its bounded transaction
@@ -164,6 +167,9 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed or conn.invalidated:
             conn = self._local.conn = self.engine.connect()
+            # Read once per connection: SQLAlchemy's property chains cost more than a BEGIN.
+            self._local.raw = conn.connection.driver_connection
+            conn.info["raw_begun"] = True  # transactions are begun on the driver (the "begin" listener)
         return conn
 
     def _discard(self, conn: Connection) -> None:
@@ -325,15 +331,15 @@ class _Transaction:
         try:
             if store._file_id is not None:
                 store._check_sqlite_file()
-            held = getattr(store._local, "conn", None)
+            local = store._local
+            held = getattr(local, "conn", None)
             conn = self.conn = store._connection()
-            self.reused = conn is held or id(conn.connection.dbapi_connection) in store._used
-            raw = self.raw = conn.connection.driver_connection
+            raw = self.raw = local.raw
+            self.reused = conn is held or id(raw) in store._used
             if store.dialect == "sqlite":
                 raw.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
                 self.changes = raw.total_changes  # for group commit: did this transaction write?
-            conn.info["raw_begun"] = True
-            tx = self.tx = Tx(conn, store.dialect)
+            tx = self.tx = Tx(conn, store.dialect, raw)
         except BaseException as exc:
             fault = self._fault(exc)
             self._end(conn, broken=fault is not None)
@@ -393,19 +399,14 @@ class _Transaction:
         if broken or self.expired:
             store._discard(conn)
         else:
-            _release(conn)
+            if conn.in_transaction():
+                conn.rollback()  # SQLAlchemy's own bookkeeping; the driver transaction is over
             if store.dialect == "postgresql":
                 # Back to the pool: PostgreSQL counts every open connection against its
                 # max_connections, shared by every process; a thread must not keep one idle.
                 store._local.conn = None
-                store._used.add(id(conn.connection.dbapi_connection))
+                store._used.add(id(self.raw))
                 conn.close()
-
-
-def _release(conn: Connection) -> None:
-    conn.info.pop("raw_begun", None)
-    if conn.in_transaction():
-        conn.rollback()  # SQLAlchemy's own bookkeeping; the driver transaction is over
 
 
 def _transient(exc: BaseException) -> bool:

@@ -175,15 +175,18 @@ def user_identity(caller, key_hint: str | None = None, op_name: str = "", data: 
 # -- the record -------------------------------------------------------------------------------
 
 def event_id() -> str:
-    """A random (version 4) UUID, as CloudTrail's eventIDs are: unique, not secret, so drawn
-    from the process's seeded generator rather than a system call per record."""
+    """A random (version 4) UUID, as CloudTrail's eventIDs and AWS's request ids are: unique,
+    not secret, so drawn from the process's seeded generator rather than a system call per
+    record (os.urandom lets go of the GIL: on the event loop, a switch of threads per request)."""
     h = f"{_bits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 _str = json.encoder.encode_basestring  # a JSON string literal, as json.dumps(ensure_ascii=False) writes it
-_bits = random.Random(os.urandom(32)).getrandbits
+_rng = random.Random(os.urandom(32))
+_bits = _rng.getrandbits
+os.register_at_fork(after_in_child=lambda: _rng.seed(os.urandom(32)))  # a forked child draws its own
 _repeated: dict[str, str] = {}
 
 

@@ -30,7 +30,7 @@ import time
 import traceback
 
 from ..auth.sigv4 import credential_hint
-from ..protocol.cloudtrail import console_agent
+from ..protocol.cloudtrail import console_agent, event_id
 from ..protocol.errors import COMMON_STATUS, AWSError
 from ..protocol.model import catalog
 from ..protocol.parser import parse_form, parse_input
@@ -442,13 +442,8 @@ def _headers(scope) -> dict[str, str]:
 
 
 def _request_id() -> str:
-    """A random (version 4) UUID in its canonical text form; `str(uuid.uuid4())` builds a
-    UUID object only to print it, a few microseconds of a cheap request."""
-    b = bytearray(os.urandom(16))
-    b[6] = b[6] & 0x0F | 0x40  # version 4
-    b[8] = b[8] & 0x3F | 0x80  # RFC 4122 variant
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """The request's id (x-amzn-RequestId): a random version 4 UUID, as AWS's are."""
+    return event_id()
 
 
 def _die_with_supervisor() -> None:

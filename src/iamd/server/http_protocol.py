@@ -17,10 +17,13 @@ and large bodies, goes through ASGI as before. Keep-alive, pipelining (requests 
 in order), graceful shutdown and uvicorn's default headers work as for ASGI requests.
 """
 
+import asyncio
+import urllib.parse
 from functools import cache
 
+import httptools
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
 from .settings import Settings
 
@@ -122,10 +125,6 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self.close_at = self.loop.time() + self.timeout_keep_alive
             self._idle = True
 
-    def on_headers_complete(self) -> None:
-        super().on_headers_complete()
-        self._bound(_bounds()[1])
-
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self.close_at = None
@@ -141,14 +140,66 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     # -- fast requests ------------------------------------------------------------------
 
+    def on_headers_complete(self) -> None:
+        """uvicorn's, but a request the app takes whole gets a light `_FastCycle` (no ASGI
+        cycle, event or task)."""
+        parser = self.parser
+        fast = getattr(self.app, "fast", None)
+        if fast is None or parser.should_upgrade() or self.expect_100_continue or self.limit_concurrency is not None:
+            super().on_headers_complete()
+            self._bound(_bounds()[1])
+            return
+        scope = self.scope
+        http_version = parser.get_http_version()
+        scope["method"] = method = parser.get_method().decode("ascii")
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        parsed = httptools.parse_url(self.url)
+        raw_path = parsed.path
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        scope["path"] = self.root_path + path
+        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        scope["query_string"] = parsed.query or b""
+        keep_alive = http_version != "1.0" and parser.should_keep_alive()
+        self._bound(_bounds()[1])
+        if not _whole(method, scope["path"], self.headers):
+            return self._slow_cycle(keep_alive)
+        existing = self.cycle
+        cycle = self.cycle = _FastCycle(scope, keep_alive, self.on_response_complete)
+        if existing is None or existing.response_complete:
+            self._start_fast(cycle)
+        else:  # pipelined: answered in turn (on_response_complete starts it)
+            self.flow.pause_reading()
+            self.pipeline.appendleft((cycle, self.app))
+
+    def _slow_cycle(self, keep_alive: bool) -> None:
+        """The rest of uvicorn's on_headers_complete, for a request the app takes by ASGI."""
+        existing = self.cycle
+        self.cycle = RequestResponseCycle(
+            scope=self.scope, transport=self.transport, flow=self.flow, logger=self.logger,
+            access_logger=self.access_logger, access_log=self.access_log,
+            default_headers=self.server_state.default_headers, message_event=asyncio.Event(),
+            expect_100_continue=self.expect_100_continue, keep_alive=keep_alive,
+            on_response=self.on_response_complete)
+        if existing is None or existing.response_complete:
+            super()._start_asgi_task(self.cycle, self.app)
+        else:
+            self.flow.pause_reading()
+            self.pipeline.appendleft((self.cycle, self.app))
+
     def _start_asgi_task(self, cycle, app) -> None:
-        fast = getattr(app, "fast", None)
-        if fast is None or not _whole(cycle):
-            return super()._start_asgi_task(cycle, app)
+        if type(cycle) is _FastCycle:
+            self._start_fast(cycle)
+        else:
+            super()._start_asgi_task(cycle, app)
+
+    def _start_fast(self, cycle: "_FastCycle") -> None:
         if cycle.more_body:
             self._waiting = cycle  # on_message_complete dispatches it
         else:
-            self._dispatch(cycle, app)
+            self._dispatch(cycle, self.app)
 
     def _dispatch(self, cycle, app) -> None:
         running = _Running(self)
@@ -162,8 +213,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         cycle.response_started = cycle.response_complete = True
         if cycle.disconnected or self.transport.is_closing():
             return
-        content = [STATUS_LINE[status]]
-        for name, value in (*self.server_state.default_headers, *headers):
+        content = [STATUS_LINE[status], _default_headers(self.server_state.default_headers)]
+        for name, value in headers:
             content += (name, b": ", value, b"\r\n")
         if not cycle.keep_alive:
             content.append(b"connection: close\r\n")
@@ -174,20 +225,53 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         cycle.on_response()
 
 
+class _NoEvent:
+    """What uvicorn's callbacks `set` on a cycle: a fast request has nobody waiting."""
 
-def _whole(cycle) -> bool:
+    @staticmethod
+    def set() -> None:
+        pass
+
+
+class _FastCycle:
+    """The state uvicorn's protocol keeps per request, for one the app takes whole."""
+
+    __slots__ = ("scope", "body", "more_body", "keep_alive", "disconnected", "response_started",
+                 "response_complete", "on_response")
+    message_event = _NoEvent()
+    waiting_for_100_continue = False
+
+    def __init__(self, scope: dict, keep_alive: bool, on_response):
+        self.scope, self.keep_alive, self.on_response = scope, keep_alive, on_response
+        self.body = bytearray()
+        self.more_body = True
+        self.disconnected = self.response_started = self.response_complete = False
+
+
+_DEFAULTS: tuple = (None, b"")  # uvicorn's default headers (a list it replaces every second), as written
+
+
+def _default_headers(headers: list) -> bytes:
+    global _DEFAULTS
+    cached = _DEFAULTS
+    if cached[0] is not headers:
+        cached = _DEFAULTS = (headers, b"".join(b"%s: %s\r\n" % (n, v) for n, v in headers))
+    return cached[1]
+
+
+def _whole(method: str, path: str, headers: list) -> bool:
     """Whether a request may take the fast path: its body is read whole into uvicorn's
     buffer without a pause (a Content-Length within the buffer's high-water mark, not a
-    chunked body) and nothing but the app's own pipeline answers it."""
-    scope = cycle.scope
-    if scope["method"] not in _FAST_METHODS or cycle.waiting_for_100_continue or scope["path"] in _SLOW_PATHS:
+    chunked body) and nothing but the app's own pipeline answers it (not a health check,
+    not HEAD)."""
+    if method not in _FAST_METHODS or path in _SLOW_PATHS:
         return False
     length = None
-    for name, value in scope["headers"]:
+    for name, value in headers:
         if name == b"content-length":
             length = value
         elif name == b"transfer-encoding":
             return False
     if length is None:
-        return not cycle.more_body or scope["method"] == "GET"
+        return method == "GET"  # a POST without a length: left to uvicorn
     return length.isdigit() and int(length) <= HIGH_WATER_LIMIT

@@ -8,13 +8,16 @@ interleaved by kind (user i, group i, role i, policy i, user i+1, …) so that e
 carries the same mix and the bands' rates compare directly; so are the relationship calls.
 
 Before the seed (after 400 untimed creates to warm up) and after it, a probe of the same
-create mix (`PROBE` calls) measures what a create costs in an empty account and in the
-seeded one.
+create mix (`PROBE` calls, twice, each once the servers are idle) measures what a create
+costs in an empty account and in the seeded one: requests per second, and the server's
+CPU time per create, which the machine's other load moves less.
 
 Requests are signed a band at a time, before the band's clock starts, and each is sent
 exactly once over `connections` keep-alive connections (`loadgen.run_each`). Both servers
 run at once and take turns band by band, one loaded at a time.
 """
+
+import time
 
 from . import loadgen
 from .accounts import TRUST, _policy
@@ -78,10 +81,21 @@ def seed(peers: list, accounts: list[str], per_kind: int, connections: int, band
                 f"p50 {r.percentile(0.5):6.2f} ms  errors {r.errors}  server CPU {o['cpu_us']:.0f} us/call")
         return rates
 
+    def probe(label, prefix):
+        """Two probes of PROBE creates, each once every server is idle (the seed's WAL
+        checkpoint and audit batches done): the lesser CPU per create, the better rate."""
+        found = {}
+        for turn in ("a", "b"):
+            _idle(peers)
+            for name, rps in each(label, lambda a: create_calls(PROBE // 4, f"{prefix}{turn}")).items():
+                cpu = out[name]["cpu_us"]
+                best = found.get(name, (0.0, float("inf")))
+                found[name] = (max(best[0], rps), min(best[1], cpu))
+        return found
+
     each("warm-up", lambda a: create_calls(100, "warm"))  # connections, caches, first calls
-    for name, rps in each("probe (empty)", lambda a: create_calls(PROBE // 4, "probe-a")).items():
-        out[name]["probe_empty"] = rps
-        out[name]["probe_empty_cpu"] = out[name]["cpu_us"]
+    for name, (rps, cpu) in probe("probe (empty)", "probe-a").items():
+        out[name]["probe_empty"], out[name]["probe_empty_cpu"] = rps, cpu
     for phase in ("creates", "relations"):
         length = per_kind * 4
         for start in range(0, length, band):
@@ -91,12 +105,23 @@ def seed(peers: list, accounts: list[str], per_kind: int, connections: int, band
                 calls = create_calls(per_kind) if phase == "creates" else relation_calls(account, per_kind)
                 return calls[start:end]
             each(f"{phase} {start // 1000}k-{end // 1000}k", calls_of, banded=True)
-    for name, rps in each("probe (seeded)", lambda a: create_calls(PROBE // 4, "probe-b")).items():
-        out[name]["probe_seeded"] = rps
-        out[name]["probe_seeded_cpu"] = out[name]["cpu_us"]
+    for name, (rps, cpu) in probe("probe (seeded)", "probe-b").items():
+        out[name]["probe_seeded"], out[name]["probe_seeded_cpu"] = rps, cpu
     for o in out.values():
         o["rps"] = o["calls"] / o["seconds"] if o["seconds"] else 0.0
     return out
+
+
+def _idle(peers, quiet: float = 0.02, most: float = 20.0) -> None:
+    """Wait (at most `most` seconds) until no server used more than `quiet` of a CPU over
+    half a second: what an earlier phase left running (a checkpoint, a batch of audit
+    records) must not weigh on the next one's figures."""
+    deadline = time.monotonic() + most
+    while time.monotonic() < deadline:
+        before = [p.cpu_seconds() for p in peers]
+        time.sleep(0.5)
+        if all(p.cpu_seconds() - b <= quiet * 0.5 for p, b in zip(peers, before)):
+            return
 
 
 def report(results: dict[str, dict], log=print) -> dict:

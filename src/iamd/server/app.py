@@ -30,7 +30,8 @@ import time
 import traceback
 
 from ..auth.sigv4 import credential_hint
-from ..protocol.cloudtrail import console_agent, event_id
+from ..protocol.cloudtrail import console_agent
+from ..protocol.cloudtrail import event_id as _request_id  # x-amzn-RequestId: a random UUID, as AWS's
 from ..protocol.errors import COMMON_STATUS, AWSError
 from ..protocol.model import catalog
 from ..protocol.parser import parse_form, parse_input
@@ -135,14 +136,11 @@ class IamApp:
 
     def _fast_done(self, resp: "Response | None", error, rid: str, start: float, done) -> None:
         if isinstance(error, TimeoutError):
-            resp = self.logged(self.unavailable(self.state.store.timed_out(), rid), "-", "-", start)
+            resp = self.too_late(rid, start)
         elif error is not None:  # `handle` answers every failure itself: a bug beyond it
             log.error("request %s failed:", rid, exc_info=error)
-            resp = self.logged(self.error(AWSError("InternalFailure", "The request processing has failed because "
-                                                   "of an unknown error, exception or failure.", 500, sender=False),
-                                          rid), "-", "-", start)
-        durable = self.durable
-        if durable is not None and durable.synced < durable.committed:  # wait for the fsync (writes)
+            resp = self.logged(self.error(_internal_failure(), rid), "-", "-", start)
+        if self.durable is not None and not self.durable.settled():  # wait for the fsync (writes)
             asyncio.get_running_loop().create_task(self._settle_then(resp, rid, done))
             return
         done(resp.status, self.closing(resp), resp.body)
@@ -151,6 +149,10 @@ class IamApp:
         if not await self.durable.settle():
             resp = self.not_durable(rid)
         done(resp.status, self.closing(resp), resp.body)
+
+    def too_late(self, rid: str, start: float) -> "Response":
+        """The answer the loop gives for a request its thread has not answered in time."""
+        return self.logged(self.unavailable(self.state.store.timed_out(), rid), "-", "-", start)
 
     def not_durable(self, rid: str) -> "Response":
         """The answer when the fsync that would make a commit durable failed."""
@@ -194,7 +196,7 @@ class IamApp:
         try:
             return await self.pool.run(self.timeout + GRACE, self._on_thread, scope, body, rid, start, deadline)
         except TimeoutError:
-            return self.logged(self.unavailable(self.state.store.timed_out(), rid), "-", "-", start)
+            return self.too_late(rid, start)
 
     def _on_thread(self, scope, body: bytes, rid: str, start: float, deadline: float) -> Response:
         store = self.state.store
@@ -294,8 +296,7 @@ class IamApp:
                 error = AWSError("ServiceUnavailable", UNAVAILABLE, 503, sender=False)
             else:  # a bug: answer 500 in the AWS envelope, keep the traceback in the log
                 log.error("request %s failed:\n%s", rid, traceback.format_exc())
-                error = AWSError("InternalFailure", "The request processing has failed because of "
-                                 "an unknown error, exception or failure.", 500, sender=False)
+                error = _internal_failure()
         if resp is None:
             resp = self.error(error, rid)
         if audit is not None and not recorded:
@@ -441,9 +442,10 @@ def _headers(scope) -> dict[str, str]:
     return out
 
 
-def _request_id() -> str:
-    """The request's id (x-amzn-RequestId): a random version 4 UUID, as AWS's are."""
-    return event_id()
+def _internal_failure() -> AWSError:
+    """500 in AWS's words, for a bug (the traceback goes to the log, never to the caller)."""
+    return AWSError("InternalFailure", "The request processing has failed because of an unknown error, "
+                    "exception or failure.", 500, sender=False)
 
 
 def _die_with_supervisor() -> None:

@@ -4,9 +4,11 @@ uvicorn closes an idle keep-alive connection (`timeout_keep_alive`) but has no b
 reading a request: a client that sends its headers, or its body, a byte at a time holds a
 connection (and a file descriptor) for as long as it likes. Here a connection that has not
 sent a whole header block within `header_timeout` seconds of connecting (or of the first
-byte of a later request; idle time between requests is uvicorn's keep-alive bound) is closed, and so is one whose body has not arrived within `body_timeout` seconds
-of its headers. The bounds come from the server's settings (`iamd serve --header-timeout`,
-`--body-timeout`).
+byte of a later request) is closed, and so is one whose body has not arrived within
+`body_timeout` seconds of its headers, or one idle between requests past uvicorn's
+`timeout_keep_alive`. The bounds come from the server's settings (`iamd serve
+--header-timeout`, `--body-timeout`, `--keep-alive-timeout`). Each connection keeps the
+time of its current bound (`close_at`), and one sweep per event loop closes those past it.
 
 A request the app can take whole (`IamApp.fast`: a GET or POST with a Content-Length body
 that fits the read buffer, no `Expect: 100-continue`, not a health check) skips uvicorn's
@@ -17,13 +19,12 @@ and large bodies, goes through ASGI as before. Keep-alive, pipelining (requests 
 in order), graceful shutdown and uvicorn's default headers work as for ASGI requests.
 """
 
-import asyncio
 import urllib.parse
 from functools import cache
 
 import httptools
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from .settings import Settings
 
@@ -131,7 +132,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         cycle = self._waiting
         if cycle is not None and not cycle.more_body:
             self._waiting = None
-            self._dispatch(cycle, self.app)
+            self._dispatch(cycle)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -142,52 +143,33 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         """uvicorn's, but a request the app takes whole gets a light `_FastCycle` (no ASGI
-        cycle, event or task)."""
+        cycle, event or task); every other request is uvicorn's own."""
+        self._bound(_bounds()[1])
         parser = self.parser
-        fast = getattr(self.app, "fast", None)
-        if fast is None or parser.should_upgrade() or self.expect_100_continue or self.limit_concurrency is not None:
-            super().on_headers_complete()
-            self._bound(_bounds()[1])
-            return
-        scope = self.scope
-        http_version = parser.get_http_version()
-        scope["method"] = method = parser.get_method().decode("ascii")
-        if http_version != "1.1":
-            scope["http_version"] = http_version
+        if getattr(self.app, "fast", None) is None or parser.should_upgrade() or self.expect_100_continue \
+                or self.limit_concurrency is not None:
+            return super().on_headers_complete()
+        method = parser.get_method().decode("ascii")
         parsed = httptools.parse_url(self.url)
-        raw_path = parsed.path
-        path = raw_path.decode("ascii")
+        path = parsed.path.decode("ascii")
         if "%" in path:
             path = urllib.parse.unquote(path)
-        scope["path"] = self.root_path + path
-        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
-        scope["query_string"] = parsed.query or b""
-        keep_alive = http_version != "1.0" and parser.should_keep_alive()
-        self._bound(_bounds()[1])
-        if not _whole(method, scope["path"], self.headers):
-            return self._slow_cycle(keep_alive)
+        path, raw_path = self.root_path + path, self.root_path.encode("ascii") + parsed.path
+        if not _whole(method, path, self.headers):
+            return super().on_headers_complete()
+        http_version = parser.get_http_version()
+        scope = self.scope
+        scope.update(method=method, path=path, raw_path=raw_path, query_string=parsed.query or b"")
+        if http_version != "1.1":
+            scope["http_version"] = http_version
         existing = self.cycle
-        cycle = self.cycle = _FastCycle(scope, keep_alive, self.on_response_complete)
+        cycle = self.cycle = _FastCycle(scope, http_version != "1.0" and parser.should_keep_alive(),
+                                        self.on_response_complete)
         if existing is None or existing.response_complete:
             self._start_fast(cycle)
         else:  # pipelined: answered in turn (on_response_complete starts it)
             self.flow.pause_reading()
             self.pipeline.appendleft((cycle, self.app))
-
-    def _slow_cycle(self, keep_alive: bool) -> None:
-        """The rest of uvicorn's on_headers_complete, for a request the app takes by ASGI."""
-        existing = self.cycle
-        self.cycle = RequestResponseCycle(
-            scope=self.scope, transport=self.transport, flow=self.flow, logger=self.logger,
-            access_logger=self.access_logger, access_log=self.access_log,
-            default_headers=self.server_state.default_headers, message_event=asyncio.Event(),
-            expect_100_continue=self.expect_100_continue, keep_alive=keep_alive,
-            on_response=self.on_response_complete)
-        if existing is None or existing.response_complete:
-            super()._start_asgi_task(self.cycle, self.app)
-        else:
-            self.flow.pause_reading()
-            self.pipeline.appendleft((self.cycle, self.app))
 
     def _start_asgi_task(self, cycle, app) -> None:
         if type(cycle) is _FastCycle:
@@ -199,13 +181,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if cycle.more_body:
             self._waiting = cycle  # on_message_complete dispatches it
         else:
-            self._dispatch(cycle, self.app)
+            self._dispatch(cycle)
 
-    def _dispatch(self, cycle, app) -> None:
+    def _dispatch(self, cycle) -> None:
         running = _Running(self)
         self.tasks.add(running)
-        app.fast(cycle.scope, bytes(cycle.body),
-                 lambda status, headers, body: self._answer(cycle, running, status, headers, body))
+        self.app.fast(cycle.scope, bytes(cycle.body),
+                      lambda status, headers, body: self._answer(cycle, running, status, headers, body))
 
     def _answer(self, cycle, running, status: int, headers: list, body: bytes) -> None:
         """Write a fast request's answer, then go on as uvicorn does after a response."""

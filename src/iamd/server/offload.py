@@ -25,38 +25,27 @@ class Pool:
         self.size, self.name = size, name
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
-        self._pending = 0  # jobs given and not yet answered
-        self._submitted: set = set()  # `submit`'s jobs not yet answered
+        self._submitted: set = set()  # jobs given and not yet answered
         self._sweep = None  # the timer that expires them
 
     async def run(self, timeout: float, fn, *args):
         """fn(*args) on a pool thread; raise TimeoutError after `timeout` seconds."""
-        if self._pending >= len(self._threads) < self.size:
-            self._add_thread()  # every thread has a job
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        self._jobs.put((fn, args, fut, loop))
-        timer = loop.call_later(timeout, _expire, fut)  # lighter than asyncio.wait_for
-        self._pending += 1  # counted on the loop's thread only
-        try:
-            return await fut
-        finally:
-            self._pending -= 1
-            timer.cancel()
+        fut = asyncio.get_running_loop().create_future()
+        self.submit(timeout, lambda result, error: _settle(fut, result, error), fn, *args)
+        return await fut
 
     def submit(self, timeout: float, done, fn, *args) -> None:
         """fn(*args) on a pool thread, then done(result, error) on the loop: with the result,
-        or with the exception it raised, or with TimeoutError after `timeout` seconds. No
-        future and no task: for requests whose answer the protocol writes itself
-        (server/http_protocol.py)."""
-        if self._pending >= len(self._threads) < self.size:
-            self._add_thread()
+        or with the exception it raised, or with TimeoutError once `timeout` seconds have
+        passed (found by a sweep every SWEEP_EVERY seconds, not a timer per job). No future
+        and no task: the protocol's fast requests (server/http_protocol.py) come this way."""
+        if len(self._submitted) >= len(self._threads) < self.size:
+            self._add_thread()  # every thread has a job
         loop = asyncio.get_running_loop()
         job = _Job(self, done, loop.time() + timeout)
         self._submitted.add(job)
         if self._sweep is None:  # one timer for every submitted job, not one each
             self._sweep = loop.call_later(SWEEP_EVERY, self._expire_late, loop)
-        self._pending += 1
         self._jobs.put((fn, args, job, loop))
 
     def _expire_late(self, loop) -> None:
@@ -91,11 +80,6 @@ class Pool:
         self._threads.clear()
 
 
-def _expire(fut: asyncio.Future) -> None:
-    if not fut.done():
-        fut.set_exception(TimeoutError())
-
-
 def _settle(fut: asyncio.Future, result, error) -> None:
     if fut.done():
         return
@@ -106,7 +90,8 @@ def _settle(fut: asyncio.Future, result, error) -> None:
 
 
 class _Job:
-    """What `submit` hands a thread: settled like a future (`_settle`, `_expire`), once."""
+    """What `submit` hands a thread: settled like a future (by the thread through `_settle`,
+    or by the sweep with TimeoutError), once."""
 
     __slots__ = ("pool", "callback", "expires", "finished")
 
@@ -118,7 +103,6 @@ class _Job:
 
     def _finish(self, result, error) -> None:
         self.finished = True
-        self.pool._pending -= 1
         self.pool._submitted.discard(self)
         self.callback(result, error)
 

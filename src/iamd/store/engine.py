@@ -35,11 +35,11 @@ class Tx:
 
     __slots__ = ("conn", "dialect", "after_commit", "raw")
 
-    def __init__(self, conn: Connection, dialect: str, raw=None):
+    def __init__(self, conn: Connection, dialect: str, raw):
         self.conn = conn
         self.dialect = dialect
         self.after_commit: list = []
-        self.raw = raw if raw is not None else conn.connection.driver_connection  # for store.fastq.Query
+        self.raw = raw  # the driver connection, for store.fastq.Query
 
     def execute(self, stmt, params=None):
         return self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)

@@ -55,6 +55,10 @@ class GroupCommit:
         with self._lock:
             self.committed += 1
 
+    def settled(self) -> bool:
+        """Whether every commit made so far is on disk (then `settle` would return at once)."""
+        return self.synced >= self.committed
+
     async def settle(self) -> bool:
         """Return once every commit made so far is on disk; False when the fsync failed
         (the disk is gone: the answer must not claim durability)."""

@@ -49,6 +49,8 @@ from .settings import Settings
 from .state import AppState
 
 MAX_BODY = 1 << 20
+PARSED_PARAMS = 8  # inputs of at most this many parameters (Action and Version included) are remembered
+PARSED_KEPT = 4096  # remembered inputs per process, forgotten all at once past it
 PIPELINE_THREADS = 8  # requests in the pipeline at once, per worker process
 GRACE = 1.0  # seconds past its deadline before the loop answers for a request's thread
 PROBE_TIMEOUT = 2.0  # the readiness probe's bound
@@ -76,6 +78,7 @@ class IamApp:
         self.state = state
         self.catalog = catalog()
         self.handlers = load_handlers()
+        self._parsed: dict = {}  # `parse`'s remembered flat inputs
         self.access_log = AccessLog() if state.settings.access_log else None
         self.timeout = state.settings.db_timeout
         self.pool = Pool(PIPELINE_THREADS)
@@ -333,12 +336,29 @@ class IamApp:
                                          (error.code, error.message) if error else None, rid, peer, session))
 
     def parse(self, op, params: dict) -> dict:
-        """Step 5: the input parsed and validated against the model."""
+        """Step 5: the input parsed and validated against the model. A flat input (no list
+        or map: no dotted name) that passed is remembered by its parameters, which name the
+        operation too (a call repeated with the same parameters is parsed once); each caller
+        gets a copy of its own."""
+        key = None
+        if len(params) <= PARSED_PARAMS:
+            try:
+                key = tuple(params.items())
+                known = self._parsed.get(key)
+            except TypeError:  # the console's values may be lists
+                key = known = None
+            if known is not None:
+                return dict(known)
         data, type_errors = parse_input(op.input_shape, params)
         validate_input(op.input_shape, data, type_errors)
         if op.name not in self.handlers:
             raise AWSError("NotImplemented", f"The operation {op.name} is not implemented by iamd yet.",
                            sender=False)
+        if key is not None and not any("." in name for name, _ in key):
+            if len(self._parsed) >= PARSED_KEPT:
+                self._parsed.clear()
+            self._parsed[key] = data
+            return dict(data)
         return data
 
     def run_operation(self, op, data: dict, caller, region: str, rid: str, peer: Peer, record=None):
@@ -427,8 +447,15 @@ def console_call(at, op, caller, region, data, out, error, rid, peer, session=No
 def _writes(op) -> bool:
     """Whether the operation runs in a write transaction (Get*/List*/... read, but for the
     few named like reads that write, and the few that only read though not so named)."""
-    name = op.name
-    return (not name.startswith(READ_ONLY_PREFIXES) or name in WRITES_DESPITE_NAME) and name not in READS_DESPITE_NAME
+    known = _WRITES.get(op.name)
+    if known is None:
+        name = op.name
+        known = _WRITES[name] = (not name.startswith(READ_ONLY_PREFIXES) or name in WRITES_DESPITE_NAME) \
+            and name not in READS_DESPITE_NAME
+    return known
+
+
+_WRITES: dict[str, bool] = {}  # `_writes` by operation name
 
 
 def _headers(scope) -> dict[str, str]:

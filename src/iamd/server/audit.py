@@ -126,6 +126,7 @@ class AuditTrail:
         self._identities: dict = {}
         self._requests: dict = {}
         self._templates: dict = {}
+        self._reads: dict = {}  # `like_reads`: a read's parameters and caller -> its columns and template
         self._lock = threading.Lock()  # one flush at a time (the thread, or a request when full)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -188,6 +189,13 @@ class AuditTrail:
         return text
 
     def row(self, call: Call) -> tuple:
+        """The call's row (store.audit.COLUMNS)."""
+        like = self.like_reads(call)
+        if like is not None:  # a read like many others: its template joined around three values
+            eid = cloudtrail.event_id()
+            (account, action, arn, user, ro), (p0, p1, p2, p3) = like
+            return (eid, account, call.at, action, arn, user, None, ro, self.audit_dir is None,
+                    f"{p0}{cloudtrail.event_time(call.at)}{p1}{call.rid}{p2}{eid}{p3}")
         op = call.op
         ro = read_only(op)
         request = response = "null"
@@ -216,6 +224,37 @@ class AuditTrail:
         return (eid, call.recipient, call.at, call.action[:128], caller.arn if caller else None,
                 caller.name if caller else None, call.error[0][:128] if call.error else None, ro,
                 self.audit_dir is None, text)  # store.audit.COLUMNS
+
+    def like_reads(self, call: Call):
+        """((account id, event name, principal ARN, user name, read-only), template parts)
+        shared by the records of calls like this one, when it is a successful read through
+        the API (whose record is its template joined around its event time, request id and
+        event id), found by the call's parameters and caller; None for any other call."""
+        op, caller = call.op, call.caller
+        if call.error is not None or op is None or caller is None or call.console is not None:
+            return None
+        data = call.data
+        try:
+            key = (op.name, caller.arn, caller.access_key_id, caller.user_id, call.ip, call.user_agent, call.region,
+                   call.recipient, *(data.items() if data else ()))
+            like = self._reads.get(key)
+        except TypeError:  # a list or map among the parameters
+            return None
+        if like is None:
+            if keeps_response(op):
+                return None
+            try:
+                request = self.request(op, data)
+            except (TypeError, ValueError, AttributeError):
+                return None  # `row` says so in the log
+            values = (call.service, call.action, read_only(op), self.identity(call), call.region, call.ip,
+                      call.user_agent, request, "null", None, call.recipient, False)
+            if len(self._reads) > CACHE:
+                self._reads.clear()
+            like = self._reads[key] = (
+                (call.recipient, call.action[:128], caller.arn, caller.name, values[2]),
+                cloudtrail.template(**dict(zip(_FIELDS, values))))
+        return like
 
     def signin(self, at: float, account_id: str, identity: dict, ip: str | None, user_agent: str | None,
                success: bool, mfa_used: bool, login_to: str) -> None:

@@ -94,9 +94,10 @@ def _call_key(operation: str, params: dict, caller: Principal, peer: "Peer", ctx
     parameters (each check's resource and request keys come from them), the caller and its
     session, the connection, the region, and the second (aws:CurrentTime). None when a
     parameter is a list or a map (tags, for one): such calls are decided afresh."""
-    key = (operation, *params.items(), caller.arn, caller.access_key_id, peer, ctx.region, int(ctx.now))
+    key = (operation, *params.items(), caller.arn, caller.access_key_id, peer.ip, peer.secure, peer.user_agent,
+           ctx.region, int(ctx.now))
     try:
-        hash(key)
+        hash(key)  # strings and numbers: their hashes are cached, so `in` hashes it again cheaply
     except TypeError:
         return None
     return key

@@ -394,3 +394,34 @@ def test_retention_drops_old_records(server, server_factory):
             return conn.execute(text("SELECT count(*) FROM audit_events WHERE event_name = 'Old'")).scalar() == 0
     wait_for(gone, "purge of the old record")
     engine.dispose()
+
+
+def test_a_polling_client_leaves_one_record_per_call(trail_server, name):
+    """Like reads in a row (one caller reading the same thing) share one row in the store;
+    every call still has its own record everywhere records are read: `audit events`,
+    `audit tail`, and the delivered files."""
+    iam, n = trail_server.client("iam"), name("poll")
+    iam.create_user(UserName=n)
+    rids = [request_id(iam.get_user(UserName=n)) for _ in range(200)]
+    for rid in (rids[0], rids[-1]):
+        record_of(trail_server, rid)
+    found = [r for r in records(trail_server, "--max-items", "100000", "--event-name", "GetUser")
+             if r["requestParameters"] == {"userName": n}]
+    assert sorted(r["requestID"] for r in found) == sorted(rids)  # each call once
+    assert len({r["eventID"] for r in found}) == len(rids)
+    for rec in found:
+        check_shape(rec, trail_server.account_id)
+    assert [r["requestID"] for r in found] == rids  # oldest first, in the order of the calls
+    tail = audit_cli(trail_server, "tail", "-n", "1000", "--output", "json")
+    assert set(rids) <= {json.loads(line)["requestID"] for line in tail.stdout.splitlines()}
+    engine = db(trail_server)
+    with engine.connect() as conn:
+        runs = conn.execute(text("SELECT count(*) FROM audit_events WHERE repeats IS NOT NULL "
+                                 "AND event_name = 'GetUser'")).scalar()
+    engine.dispose()
+    assert runs > 0, "no run of like reads was kept as one row"
+    ids = {r["eventID"]: r for r in found}
+    files = wait_for(lambda: (lambda d: d if ids.keys() <= d.keys() else None)(delivered(trail_server.trail)),
+                     "delivery of the records")
+    for eid, rec in ids.items():
+        assert files[eid][1] == rec  # the same record in the file as in the store

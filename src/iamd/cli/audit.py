@@ -136,15 +136,15 @@ def tail(data_dir, database_url, follow, lines, output):
     """The latest records; with -f, every new one as it is stored (Ctrl-C stops)."""
     from ..store import audit as rows
     store = _open(data_dir, database_url)
-    seen: set[int] = set()
+    seen: set[tuple[int, int]] = set()  # (row, place in the row's run) of each record shown
     last = 0
 
     def fresh(found) -> list[dict]:
         nonlocal last
         out = []
         for r in found:
-            if r.seq not in seen:
-                seen.add(r.seq)
+            if (r.seq, r.sub) not in seen:
+                seen.add((r.seq, r.sub))
                 last = max(last, r.seq)
                 out.append(json.loads(r.record))
         return out
@@ -166,7 +166,7 @@ def tail(data_dir, database_url, follow, lines, output):
             low = max(0, last - TAIL_WINDOW)
             show(fresh(store.run(lambda tx: rows.find(tx, after_seq=low), write=False)))
             if len(seen) > 4 * TAIL_WINDOW:
-                seen.difference_update({s for s in seen if s <= low})
+                seen.difference_update({s for s in seen if s[0] <= low})
     except KeyboardInterrupt:
         pass
     finally:

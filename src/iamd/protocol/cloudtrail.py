@@ -182,6 +182,19 @@ def event_id() -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
+def event_id_seed() -> int:
+    """128 random bits from which `event_id_from` draws the ids of a run of records."""
+    return _bits(128)
+
+
+def event_id_from(seed: int, i: int) -> str:
+    """The `i`th event id of a run whose records share a random `seed` (store/audit.py
+    keeps a run of like reads in one row): a version 4 UUID, the seed's bits counted on."""
+    h = f"{(seed + i) & _MASK128:032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_MASK128 = (1 << 128) - 1
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 _str = json.encoder.encode_basestring  # a JSON string literal, as json.dumps(ensure_ascii=False) writes it
 _rng = random.Random(os.urandom(32))

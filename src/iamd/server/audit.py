@@ -8,7 +8,8 @@ A successful write's record is inserted in the write's own transaction (`within`
 acknowledged change and its record are durable together. Every other call (reads,
 failures, denials, calls that fail authentication) is queued (`note`) and written in
 batches by a background thread every FLUSH_EVERY seconds: a read pays no database write of
-its own. The queue is bounded: past MAX_PENDING the request that finds it full writes the
+its own, and a run of like reads in a batch (the same caller reading the same thing again
+and again) is one row (store/audit.py). The queue is bounded: past MAX_PENDING the request that finds it full writes the
 batch itself. The same thread delivers records as CloudTrail files
 (server/audit_delivery.py) when `--audit-dir` is set and purges records older than
 `--audit-retention-days`.
@@ -256,6 +257,37 @@ class AuditTrail:
                 cloudtrail.template(**dict(zip(_FIELDS, values))))
         return like
 
+    def _runs(self, batch: list) -> list:
+        """The batch in order, as (None, rows) of whole rows and (like, calls) of runs of
+        like reads (`like_reads`)."""
+        runs: list = []
+        for c in batch:
+            like = None if type(c) is Prebuilt else self.like_reads(c)
+            if like is not None:
+                if runs and runs[-1][0] is like:
+                    runs[-1][1].append(c)
+                else:
+                    runs.append((like, [c]))
+                continue
+            row = c.row if type(c) is Prebuilt else self.row(c)
+            if runs and runs[-1][0] is None:
+                runs[-1][1].append(row)
+            else:
+                runs.append((None, [row]))
+        return runs
+
+    def _write(self, tx, runs: list, used: dict) -> None:
+        delivered = self.audit_dir is None
+        for like, items in runs:
+            if like is None:
+                rows.add(tx, items)
+            elif len(items) == 1:
+                rows.add(tx, [self.row(items[0])])
+            else:
+                rows.add_run(tx, like[0], like[1], cloudtrail.event_id_seed(), [(c.at, c.rid) for c in items],
+                             delivered)
+        access_advisor.record_calls(tx, used)
+
     def signin(self, at: float, account_id: str, identity: dict, ip: str | None, user_agent: str | None,
                success: bool, mfa_used: bool, login_to: str) -> None:
         """Queue the ConsoleLogin record of a console sign-in, allowed or refused."""
@@ -290,12 +322,11 @@ class AuditTrail:
                 while written and len(noted) < BATCH:
                     noted.append(written.popleft())
                 try:
-                    built = [c.row if type(c) is Prebuilt else self.row(c) for c in batch]
+                    runs = self._runs(batch)
                     used = last_used([c for c in batch if type(c) is not Prebuilt] + noted)
                     # Not awaited: no answer waits for the fsync of a batch (a write's own
                     # record is in the write's transaction, which answers wait for).
-                    self.store.run(lambda tx: (rows.add(tx, built), access_advisor.record_calls(tx, used)),
-                                   awaited=False)
+                    self.store.run(lambda tx: self._write(tx, runs, used), awaited=False)
                 except Exception as exc:  # noqa: BLE001 - the database is down: keep the calls for later
                     fault = describe(exc)  # a fault of the database is one line; a bug keeps its traceback
                     log.error("audit: cannot write %d records; will retry: %s", len(batch),

@@ -1,14 +1,34 @@
 """The audit trail's rows: written in batches (or inside a write's own transaction), read
-back by `iamd audit`, claimed for delivery, and purged after the retention period."""
+back by `iamd audit`, claimed for delivery, and purged after the retention period.
 
-from sqlalchemy import bindparam, delete, insert, select, update
+A row holds one record, or a run of like reads: calls of one caller reading the same thing
+with the same parameters, from the same address and client, whose records differ only in
+their eventTime, requestID and eventID (a client polling GetUser). Such a run is one row
+(`add_run`): `record` is its first call's record, as for any row, and `repeats` holds what
+makes every call's record (the record's template, each call's time and request id, and
+the random seed its event ids are counted from); `last_time` is its last call's time. An
+insert per read cost the trail more than the read itself; a run costs one. Every reader
+here (`find`, `claim_undelivered`) gives each call's record, as if each had a row.
+"""
 
+import json
+from collections import namedtuple
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+
+from ..protocol.cloudtrail import event_id_from, event_time
 from .fastq import Query
 from .schema.audit import audit_events as ae
 
 COLUMNS = ("event_id", "account_id", "event_time", "event_name", "principal_arn", "user_name",
            "error_code", "read_only", "delivered", "record")
 _INSERT = Query(insert(ae).values({c: bindparam(c) for c in COLUMNS}))
+RUN_COLUMNS = (*COLUMNS, "last_time", "repeats")
+_INSERT_RUN = Query(insert(ae).values({c: bindparam(c) for c in RUN_COLUMNS}))
+
+# One call's record as the readers give it; `sub`: its place in its row's run (0 for a row of one).
+Record = namedtuple("Record", "seq sub event_time record")
+Claimed = namedtuple("Claimed", "seq account_id record")
 
 
 def add(tx, rows: list[tuple]) -> None:
@@ -17,14 +37,45 @@ def add(tx, rows: list[tuple]) -> None:
         _INSERT.many(tx, COLUMNS, rows)
 
 
+def add_run(tx, columns: tuple, parts: tuple, seed: int, calls: list, delivered: bool) -> None:
+    """Insert a run of like reads as one row: `columns` (account id, event name, principal
+    ARN, user name, read-only) are every call's, each call's record is the template `parts`
+    (protocol.cloudtrail.template) joined around its event time, request id and event id
+    (the `i`th counted from `seed`: cloudtrail.event_id_from); `calls`: (time, request id)
+    of each, in order."""
+    account, name, arn, user, ro = columns
+    (first, rid), eid = calls[0], event_id_from(seed, 0)
+    p0, p1, p2, p3 = parts
+    repeats = json.dumps({"p": parts, "s": f"{seed:x}", "c": calls}, separators=(",", ":"))
+    _INSERT_RUN.run(tx, event_id=eid, account_id=account, event_time=first, event_name=name, principal_arn=arn,
+                    user_name=user, error_code=None, read_only=ro, delivered=delivered,
+                    record=f"{p0}{event_time(first)}{p1}{rid}{p2}{eid}{p3}", last_time=calls[-1][0],
+                    repeats=repeats)
+
+
+def _records(seq: int, at: float, record: str, repeats: str | None) -> list:
+    """The records a row holds: its own, or each of its run's."""
+    if repeats is None:
+        return [Record(seq, 0, at, record)]
+    run = json.loads(repeats)
+    p0, p1, p2, p3 = run["p"]
+    seed = int(run["s"], 16)
+    return [Record(seq, i, t, f"{p0}{event_time(t)}{p1}{rid}{p2}{event_id_from(seed, i)}{p3}")
+            for i, (t, rid) in enumerate(run["c"])]
+
+
+_NEWEST = func.coalesce(ae.c.last_time, ae.c.event_time)  # a row's newest record's time
+
+
 def find(tx, *, since: float | None = None, until: float | None = None, user: str | None = None,
          event_name: str | None = None, error_code: str | None = None, read_only: bool | None = None,
          after_seq: int | None = None, limit: int | None = None, newest_first: bool = False) -> list:
-    """Rows matching the filters; `user` matches a user name or a principal ARN; an
-    `error_code` of "*" matches every failed call."""
-    q = select(ae.c.seq, ae.c.event_time, ae.c.record)
+    """Records (`Record`) matching the filters, by time (or by row with `after_seq`), the
+    newest `limit` of them with `newest_first`, else the oldest; `user` matches a user name
+    or a principal ARN; an `error_code` of "*" matches every failed call."""
+    q = select(ae.c.seq, ae.c.event_time, ae.c.record, ae.c.repeats)
     if since is not None:
-        q = q.where(ae.c.event_time >= since)
+        q = q.where(_NEWEST >= since)
     if until is not None:
         q = q.where(ae.c.event_time < until)
     if user is not None:
@@ -39,21 +90,47 @@ def find(tx, *, since: float | None = None, until: float | None = None, user: st
         q = q.where(ae.c.read_only == read_only)
     if after_seq is not None:
         q = q.where(ae.c.seq > after_seq)
-    order = (ae.c.seq,) if after_seq is not None else (ae.c.event_time, ae.c.seq)
-    q = q.order_by(*(c.desc() for c in order) if newest_first else order)
-    if limit is not None:
-        q = q.limit(limit)
-    return tx.execute(q).all()
+        order, key = (ae.c.seq,), (lambda r: (r.seq, r.sub))
+    else:  # a row's records go from its event_time to its last_time
+        order, key = ((_NEWEST, ae.c.seq) if newest_first else (ae.c.event_time, ae.c.seq)), \
+            (lambda r: (r.event_time, r.seq, r.sub))
+    q = q.order_by(*(c.desc() for c in order) if newest_first else order).add_columns(order[0].label("bound"))
+
+    def wanted(r) -> bool:
+        return (since is None or r.event_time >= since) and (until is None or r.event_time < until)
+
+    found: list = []
+    page = None if limit is None else max(limit, 256)
+    offset = 0
+    while True:
+        rows = tx.execute(q if page is None else q.limit(page).offset(offset)).all()
+        for row in rows:
+            found += [r for r in _records(row.seq, row.event_time, row.record, row.repeats) if wanted(r)]
+        if page is None or len(rows) < page:
+            break
+        offset += page
+        # Rows not read yet hold no record past this bound (newer, when newest first): once
+        # `limit` records are on the near side of it, they are the ones.
+        bound = rows[-1].bound
+        if after_seq is None and sum(1 for r in found if (r.event_time >= bound if newest_first
+                                                          else r.event_time <= bound)) >= limit:
+            break
+        if after_seq is not None and len(found) >= limit:
+            break
+    found.sort(key=key, reverse=newest_first)
+    return found if limit is None else found[:limit]
 
 
 def claim_undelivered(tx, limit: int) -> list:
-    """The oldest undelivered rows, locked against other workers' delivery (PostgreSQL;
-    SQLite's write transactions run one at a time)."""
-    q = select(ae.c.seq, ae.c.account_id, ae.c.record).where(ae.c.delivered.is_(False)) \
-        .order_by(ae.c.seq).limit(limit)
+    """The records of the oldest undelivered rows (`Claimed`, a row's run each with its
+    row's seq), locked against other workers' delivery (PostgreSQL; SQLite's write
+    transactions run one at a time)."""
+    q = select(ae.c.seq, ae.c.account_id, ae.c.event_time, ae.c.record, ae.c.repeats) \
+        .where(ae.c.delivered.is_(False)).order_by(ae.c.seq).limit(limit)
     if tx.dialect == "postgresql":
         q = q.with_for_update(skip_locked=True)
-    return tx.execute(q).all()
+    return [Claimed(row.seq, row.account_id, r.record) for row in tx.execute(q).all()
+            for r in _records(row.seq, row.event_time, row.record, row.repeats)]
 
 
 def mark_delivered(tx, seqs: list[int]) -> None:
@@ -62,8 +139,9 @@ def mark_delivered(tx, seqs: list[int]) -> None:
 
 
 def purge(tx, before: float, delivered_only: bool) -> int:
-    """Delete records older than `before` (only delivered ones when a directory awaits them)."""
-    stmt = delete(ae).where(ae.c.event_time < before)
+    """Delete records older than `before` (only delivered ones when a directory awaits them;
+    a run once its last record is)."""
+    stmt = delete(ae).where(_NEWEST < before)
     if delivered_only:
         stmt = stmt.where(ae.c.delivered.is_(True))
     return tx.execute(stmt).rowcount

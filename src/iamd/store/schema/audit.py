@@ -1,5 +1,5 @@
-"""The audit trail: one row per API call, its CloudTrail record as JSON beside the columns
-`iamd audit events` filters on. `delivered` marks rows already written to the delivery
+"""The audit trail: one row per API call (or per run of like reads: store/audit.py), its
+CloudTrail record as JSON beside the columns `iamd audit events` filters on. `delivered` marks rows already written to the delivery
 directory (rows recorded while no directory is set are stored as delivered: they are
 never delivered later); the partial index keeps the undelivered few cheap to find."""
 
@@ -20,6 +20,10 @@ audit_events = Table(
     Column("read_only", Boolean, nullable=False),
     Column("delivered", Boolean, nullable=False, server_default=false()),
     Column("record", Text, nullable=False),
+    # A run of like reads in one row (store/audit.py): the time of its last record, and
+    # what makes each record (JSON); NULL for a row of one record.
+    Column("last_time", Float),
+    Column("repeats", Text),
 )
 Index("audit_events_time", audit_events.c.event_time)
 Index("audit_events_undelivered", audit_events.c.seq, sqlite_where=audit_events.c.delivered == false(),

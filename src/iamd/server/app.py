@@ -240,7 +240,7 @@ class IamApp:
         method, path = scope["method"], scope["path"]
         action, caller_arn = "-", "-"
         audit = self.audit
-        op = caller = data = error = headers = params = resp = out = None
+        op = caller = data = error = headers = params = resp = out = peer = None
         region, recorded, at = "us-east-1", False, time.time()
         try:
             if path == "/moto-api/reset" and method == "POST":
@@ -302,7 +302,9 @@ class IamApp:
                 error = _internal_failure()
         if resp is None:
             resp = self.error(error, rid)
-        if audit is not None and not recorded:
+        if audit is not None and not recorded and (
+                error is not None or caller is None or peer is None
+                or not audit.note_read(op, caller, peer.ip, peer.user_agent, region, data, at, rid)):
             audit.note(self._call(at, scope, headers, params, op, action, caller, region, data, error, rid, out))
         return self.logged(resp, action, caller_arn, start)
 

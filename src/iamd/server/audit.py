@@ -93,18 +93,51 @@ def entity_of(caller) -> str | None:
 
 def last_used(calls) -> dict:
     """{(account, entity ARN, action): (latest time, region)} of the authenticated calls
-    (allowed or denied: AWS reports attempts) of users and roles to known operations."""
+    (allowed or denied: AWS reports attempts) of users and roles to known operations;
+    `calls` holds Calls and queued like reads (`AuditTrail.note_read`)."""
     out: dict = {}
     for c in calls:
-        caller = c.caller
-        entity = None if caller is None or c.op is None else entity_of(caller)
-        if entity is None:
-            continue
-        key = (caller.account_id, entity, c.action)
+        if type(c) is tuple:  # (Like, time, request id)
+            used, at = c[0].used, c[1]
+            if used is None:
+                continue
+            key, region = used
+        else:
+            caller, at = c.caller, c.at
+            entity = None if caller is None or c.op is None else entity_of(caller)
+            if entity is None:
+                continue
+            key, region = (caller.account_id, entity, c.action), \
+                cloudtrail.IAM_REGION if c.service == "iam" else c.region
         seen = out.get(key)
-        if seen is None or c.at > seen[0]:
-            out[key] = (c.at, cloudtrail.IAM_REGION if c.service == "iam" else c.region)
+        if seen is None or at > seen[0]:
+            out[key] = (at, region)
     return out
+
+
+class Like:
+    """What the records of like reads share (`AuditTrail.like_reads`): their columns, their
+    template (cloudtrail.template), and their caller's last-used key and region."""
+
+    __slots__ = ("columns", "parts", "used")
+
+    def __init__(self, columns: tuple, parts: tuple, used: tuple | None):
+        self.columns, self.parts, self.used = columns, parts, used
+
+    def row(self, at: float, rid: str, delivered: bool) -> tuple:
+        """One call's row (store.audit.COLUMNS)."""
+        eid = cloudtrail.event_id()
+        account, action, arn, user, ro = self.columns
+        p0, p1, p2, p3 = self.parts
+        return (eid, account, at, action, arn, user, None, ro, delivered,
+                f"{p0}{cloudtrail.event_time(at)}{p1}{rid}{p2}{eid}{p3}")
+
+
+def _like_key(op_name: str, caller, ip, user_agent, region: str, recipient: str, data) -> tuple:
+    """What makes reads alike: the operation and its parameters, the caller (its session
+    included), where it called from and with what, the region and the account."""
+    return (op_name, caller.arn, caller.access_key_id, caller.user_id, ip, user_agent, region, recipient,
+            *(data.items() if data else ()))
 
 
 def keeps_response(op) -> bool:
@@ -193,10 +226,7 @@ class AuditTrail:
         """The call's row (store.audit.COLUMNS)."""
         like = self.like_reads(call)
         if like is not None:  # a read like many others: its template joined around three values
-            eid = cloudtrail.event_id()
-            (account, action, arn, user, ro), (p0, p1, p2, p3) = like
-            return (eid, account, call.at, action, arn, user, None, ro, self.audit_dir is None,
-                    f"{p0}{cloudtrail.event_time(call.at)}{p1}{call.rid}{p2}{eid}{p3}")
+            return like.row(call.at, call.rid, self.audit_dir is None)
         op = call.op
         ro = read_only(op)
         request = response = "null"
@@ -226,18 +256,31 @@ class AuditTrail:
                 caller.name if caller else None, call.error[0][:128] if call.error else None, ro,
                 self.audit_dir is None, text)  # store.audit.COLUMNS
 
-    def like_reads(self, call: Call):
-        """((account id, event name, principal ARN, user name, read-only), template parts)
-        shared by the records of calls like this one, when it is a successful read through
-        the API (whose record is its template joined around its event time, request id and
-        event id), found by the call's parameters and caller; None for any other call."""
+    def note_read(self, op, caller, ip, user_agent, region: str, data, at: float, rid: str) -> bool:
+        """Queue a successful API read already known to be like earlier ones (`like_reads`)
+        as its time and request id alone; False when it is not known so (the caller then
+        queues its Call)."""
+        try:
+            like = self._reads.get(_like_key(op.name, caller, ip, user_agent, region, caller.account_id, data))
+        except TypeError:  # a list or map among the parameters
+            return False
+        if like is None:
+            return False
+        self.pending.append((like, at, rid))
+        if len(self.pending) >= MAX_PENDING:
+            self.flush()
+        return True
+
+    def like_reads(self, call: Call) -> Like | None:
+        """What the records of calls like this one share, when it is a successful read
+        through the API (whose record is its template joined around its event time, request
+        id and event id), found by the call's parameters and caller; None for any other call."""
         op, caller = call.op, call.caller
         if call.error is not None or op is None or caller is None or call.console is not None:
             return None
         data = call.data
         try:
-            key = (op.name, caller.arn, caller.access_key_id, caller.user_id, call.ip, call.user_agent, call.region,
-                   call.recipient, *(data.items() if data else ()))
+            key = _like_key(op.name, caller, call.ip, call.user_agent, call.region, call.recipient, data)
             like = self._reads.get(key)
         except TypeError:  # a list or map among the parameters
             return None
@@ -250,26 +293,33 @@ class AuditTrail:
                 return None  # `row` says so in the log
             values = (call.service, call.action, read_only(op), self.identity(call), call.region, call.ip,
                       call.user_agent, request, "null", None, call.recipient, False)
+            used = last_used([call])
             if len(self._reads) > CACHE:
                 self._reads.clear()
-            like = self._reads[key] = (
-                (call.recipient, call.action[:128], caller.arn, caller.name, values[2]),
-                cloudtrail.template(**dict(zip(_FIELDS, values))))
+            like = self._reads[key] = Like((call.recipient, call.action[:128], caller.arn, caller.name, values[2]),
+                                           cloudtrail.template(**dict(zip(_FIELDS, values))),
+                                           next(((k, v[1]) for k, v in used.items()), None))
         return like
 
     def _runs(self, batch: list) -> list:
-        """The batch in order, as (None, rows) of whole rows and (like, calls) of runs of
-        like reads (`like_reads`)."""
+        """The batch in order, as (None, rows) of whole rows and (Like, [(time, request id),
+        ...]) of runs of like reads."""
         runs: list = []
         for c in batch:
-            like = None if type(c) is Prebuilt else self.like_reads(c)
+            kind = type(c)
+            if kind is tuple:  # queued by note_read
+                like, at, rid = c
+            else:
+                like = None if kind is Prebuilt else self.like_reads(c)
+                if like is not None:
+                    at, rid = c.at, c.rid
             if like is not None:
                 if runs and runs[-1][0] is like:
-                    runs[-1][1].append(c)
+                    runs[-1][1].append((at, rid))
                 else:
-                    runs.append((like, [c]))
+                    runs.append((like, [(at, rid)]))
                 continue
-            row = c.row if type(c) is Prebuilt else self.row(c)
+            row = c.row if kind is Prebuilt else self.row(c)
             if runs and runs[-1][0] is None:
                 runs[-1][1].append(row)
             else:
@@ -282,10 +332,9 @@ class AuditTrail:
             if like is None:
                 rows.add(tx, items)
             elif len(items) == 1:
-                rows.add(tx, [self.row(items[0])])
+                rows.add(tx, [like.row(*items[0], delivered)])
             else:
-                rows.add_run(tx, like[0], like[1], cloudtrail.event_id_seed(), [(c.at, c.rid) for c in items],
-                             delivered)
+                rows.add_run(tx, like.columns, like.parts, cloudtrail.event_id_seed(), items, delivered)
         access_advisor.record_calls(tx, used)
 
     def signin(self, at: float, account_id: str, identity: dict, ip: str | None, user_agent: str | None,

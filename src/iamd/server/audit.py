@@ -8,9 +8,10 @@ A successful write's record is inserted in the write's own transaction (`within`
 acknowledged change and its record are durable together. Every other call (reads,
 failures, denials, calls that fail authentication) is queued (`note`) and written in
 batches by a background thread every FLUSH_EVERY seconds: a read pays no database write of
-its own, and a run of like reads in a batch (the same caller reading the same thing again
-and again) is one row (store/audit.py). The queue is bounded: past MAX_PENDING the request that finds it full writes the
-batch itself. The same thread delivers records as CloudTrail files
+its own. A read like earlier ones (the same caller reading the same thing again: `Like`)
+is queued as its time and request id alone, and a run of them in a batch is one row
+(store/audit.py). The queue is bounded: past MAX_PENDING the request that finds it full
+writes the batch itself. The same thread delivers records as CloudTrail files
 (server/audit_delivery.py) when `--audit-dir` is set and purges records older than
 `--audit-retention-days`.
 

@@ -315,7 +315,7 @@ class AuditTrail:
                 if like is not None:
                     at, rid = c.at, c.rid
             if like is not None:
-                if runs and runs[-1][0] is like:
+                if runs and runs[-1][0] is like and at - runs[-1][1][0][0] <= rows.RUN_SPAN:
                     runs[-1][1].append((at, rid))
                 else:
                     runs.append((like, [(at, rid)]))

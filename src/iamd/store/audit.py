@@ -26,6 +26,10 @@ _INSERT = Query(insert(ae).values({c: bindparam(c) for c in COLUMNS}))
 RUN_COLUMNS = (*COLUMNS, "last_time", "repeats")
 _INSERT_RUN = Query(insert(ae).values({c: bindparam(c) for c in RUN_COLUMNS}))
 
+# A run spans at most this many seconds from its first record to its last (the writer
+# starts another past it; a batch normally spans FLUSH_EVERY), so that reads by time go by
+# the index on event_time and look at most this much further.
+RUN_SPAN = 1.0
 # One call's record as the readers give it; `sub`: its place in its row's run (0 for a row of one).
 Record = namedtuple("Record", "seq sub event_time record")
 Claimed = namedtuple("Claimed", "seq account_id record")
@@ -42,7 +46,7 @@ def add_run(tx, columns: tuple, parts: tuple, seed: int, calls: list, delivered:
     ARN, user name, read-only) are every call's, each call's record is the template `parts`
     (protocol.cloudtrail.template) joined around its event time, request id and event id
     (the `i`th counted from `seed`: cloudtrail.event_id_from); `calls`: (time, request id)
-    of each, in order."""
+    of each, in order, within RUN_SPAN seconds of the first."""
     account, name, arn, user, ro = columns
     (first, rid), eid = calls[0], event_id_from(seed, 0)
     p0, p1, p2, p3 = parts
@@ -64,7 +68,7 @@ def _records(seq: int, at: float, record: str, repeats: str | None) -> list:
             for i, (t, rid) in enumerate(run["c"])]
 
 
-_NEWEST = func.coalesce(ae.c.last_time, ae.c.event_time)  # a row's newest record's time
+_NEWEST = func.coalesce(ae.c.last_time, ae.c.event_time)  # the time of a row's last record
 
 
 def find(tx, *, since: float | None = None, until: float | None = None, user: str | None = None,
@@ -74,8 +78,8 @@ def find(tx, *, since: float | None = None, until: float | None = None, user: st
     newest `limit` of them with `newest_first`, else the oldest; `user` matches a user name
     or a principal ARN; an `error_code` of "*" matches every failed call."""
     q = select(ae.c.seq, ae.c.event_time, ae.c.record, ae.c.repeats)
-    if since is not None:
-        q = q.where(_NEWEST >= since)
+    if since is not None:  # a run that began up to RUN_SPAN earlier may reach into the window
+        q = q.where(ae.c.event_time >= since - RUN_SPAN, _NEWEST >= since)
     if until is not None:
         q = q.where(ae.c.event_time < until)
     if user is not None:
@@ -91,9 +95,8 @@ def find(tx, *, since: float | None = None, until: float | None = None, user: st
     if after_seq is not None:
         q = q.where(ae.c.seq > after_seq)
         order, key = (ae.c.seq,), (lambda r: (r.seq, r.sub))
-    else:  # a row's records go from its event_time to its last_time
-        order, key = ((_NEWEST, ae.c.seq) if newest_first else (ae.c.event_time, ae.c.seq)), \
-            (lambda r: (r.event_time, r.seq, r.sub))
+    else:  # a row's records go from its event_time to its last_time, within RUN_SPAN
+        order, key = (ae.c.event_time, ae.c.seq), (lambda r: (r.event_time, r.seq, r.sub))
     q = q.order_by(*(c.desc() for c in order) if newest_first else order).add_columns(order[0].label("bound"))
 
     def wanted(r) -> bool:
@@ -109,10 +112,11 @@ def find(tx, *, since: float | None = None, until: float | None = None, user: st
         if page is None or len(rows) < page:
             break
         offset += page
-        # Rows not read yet hold no record past this bound (newer, when newest first): once
-        # `limit` records are on the near side of it, they are the ones.
+        # Rows not read yet hold no record older than this bound (oldest first), or newer
+        # than RUN_SPAN past it (newest first): once `limit` records are on the near side
+        # of it, they are the ones.
         bound = rows[-1].bound
-        if after_seq is None and sum(1 for r in found if (r.event_time >= bound if newest_first
+        if after_seq is None and sum(1 for r in found if (r.event_time >= bound + RUN_SPAN if newest_first
                                                           else r.event_time <= bound)) >= limit:
             break
         if after_seq is not None and len(found) >= limit:
@@ -141,7 +145,7 @@ def mark_delivered(tx, seqs: list[int]) -> None:
 def purge(tx, before: float, delivered_only: bool) -> int:
     """Delete records older than `before` (only delivered ones when a directory awaits them;
     a run once its last record is)."""
-    stmt = delete(ae).where(_NEWEST < before)
+    stmt = delete(ae).where(ae.c.event_time < before, _NEWEST < before)
     if delivered_only:
         stmt = stmt.where(ae.c.delivered.is_(True))
     return tx.execute(stmt).rowcount

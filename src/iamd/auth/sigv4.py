@@ -78,8 +78,8 @@ def _header_parts(auth: str, has_date: bool) -> tuple[str, str, str]:
 # The Authorization header every SDK writes, read with one match; anything else (another
 # spacing or order, a missing part, a bad scope) goes through the general reading below,
 # which words AWS's refusals.
-_SDK_HEADER = re.compile(r"AWS4-HMAC-SHA256 Credential=([A-Za-z0-9]{1,128})/(\d{8})/([a-z0-9-]{1,64})/([a-z0-9-]{1,64})"
-                         r"/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})")
+_SDK_HEADER = re.compile(r"AWS4-HMAC-SHA256 Credential=([A-Za-z0-9]{1,128})/([0-9]{8})/([a-z0-9-]{1,64})"
+                         r"/([a-z0-9-]{1,64})/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})")
 
 
 def extract(headers: dict[str, str], query: dict[str, str]) -> SignedRequest:

@@ -24,6 +24,7 @@ has found the role and checked MFA.
 import re
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..auth.principal import Principal
 from ..policy.actions import (ALWAYS, AWS_MANAGED_POLICY, CHANGES_MANAGED_POLICY, DELEGATION_OWNER, OPERATIONS,
@@ -113,9 +114,9 @@ def _kept(template: str, entity) -> bool:
     return not any(f"{{@{name}" in template for name in _RESOLVERS_READING_TABLES)
 
 
-@dataclass(frozen=True, slots=True)
-class Peer:
-    """What the HTTP connection tells: aws:SourceIp, aws:SecureTransport, aws:UserAgent."""
+class Peer(NamedTuple):
+    """What the HTTP connection tells: aws:SourceIp, aws:SecureTransport, aws:UserAgent (a
+    tuple: made once per request, cheaper than a frozen dataclass)."""
     ip: str | None  # None: not an IP connection (a Unix socket)
     secure: bool
     user_agent: str | None

@@ -62,6 +62,7 @@ def _sqlite_url(data_dir: Path) -> str:
 
 CONNECT_TIMEOUT = 3  # seconds to open a PostgreSQL connection (libpq's minimum is 2)
 WATCH_EVERY = 0.1  # how often the watchdog looks for transactions past their deadline
+FILE_CHECK_EVERY = 0.005  # seconds a read may go without checking the SQLite file is still the store's
 POOL_SIZE = 12  # connections kept open: one per request thread, and a few for the rest
 # PostgreSQL counts every connection against max_connections (100 by default) shared by
 # every process on the server: keep few idle, open more only for a burst (then closed).
@@ -100,6 +101,7 @@ class Store:
         self.timeout = timeout
         self.path: str | None = None  # the SQLite file
         self._file_id: tuple | None = None  # (device, inode) of the file the store opened
+        self._file_checked = 0.0  # time.monotonic() of the last check that the file is still it
         if self.url.startswith("sqlite"):
             self.path = make_url(self.url).database
             self.engine = self._sqlite_engine(self.url, timeout)
@@ -156,8 +158,13 @@ class Store:
 
     def _check_sqlite_file(self) -> None:
         """The file the connections hold must still be the one at the path: a connection
-        would go on reading and writing a deleted or replaced file, and lose every write."""
-        if self._sqlite_file_id() != self._file_id:
+        would go on reading and writing a deleted or replaced file, and lose every write.
+        Every write transaction checks; a read, when no transaction has checked within
+        FILE_CHECK_EVERY (a read of the file just replaced is one made that much earlier)."""
+        at = time.monotonic()
+        if self._sqlite_file_id() == self._file_id:
+            self._file_checked = at
+        else:
             raise DatabaseUnavailable(f"the database file {self.path} was deleted or replaced under the "
                                       f"running server", lasting=True)
 
@@ -329,7 +336,8 @@ class _Transaction:
             store._running[self.ident] = self
         conn = None
         try:
-            if store._file_id is not None:
+            if store._file_id is not None and (
+                    self.write or time.monotonic() >= store._file_checked + FILE_CHECK_EVERY):
                 store._check_sqlite_file()
             local = store._local
             held = getattr(local, "conn", None)

@@ -130,7 +130,8 @@ class IamApp:
     def fast(self, scope, body: bytes, done) -> None:
         """The pipeline for a request the protocol has read whole (server/http_protocol.py):
         what `__call__` does, without an ASGI task, a future or a coroutine per request;
-        done(status, headers, body) is called on the loop with the answer."""
+        done(status, head, body) is called on the loop with the answer (head: its header
+        lines, `head`)."""
         rid = _request_id()
         start = time.perf_counter()
         deadline = time.monotonic() + self.timeout
@@ -146,12 +147,12 @@ class IamApp:
         if self.durable is not None and not self.durable.settled():  # wait for the fsync (writes)
             asyncio.get_running_loop().create_task(self._settle_then(resp, rid, done))
             return
-        done(resp.status, self.closing(resp), resp.body)
+        done(resp.status, self.head(resp), resp.body)
 
     async def _settle_then(self, resp: "Response", rid: str, done) -> None:
         if not await self.durable.settle():
             resp = self.not_durable(rid)
-        done(resp.status, self.closing(resp), resp.body)
+        done(resp.status, self.head(resp), resp.body)
 
     def too_late(self, rid: str, start: float) -> "Response":
         """The answer the loop gives for a request its thread has not answered in time."""
@@ -163,14 +164,27 @@ class IamApp:
 
     def closing(self, resp: "Response") -> list:
         """The answer's log lines (a database fault, the access log) and its headers."""
-        rid = resp.request_id
+        self._log(resp)
+        return [(b"content-type", resp.content_type.encode()), (b"content-length", str(len(resp.body)).encode()),
+                (b"x-amzn-requestid", resp.request_id.encode()), *resp.headers]
+
+    def head(self, resp: "Response") -> bytes:
+        """`closing`, with the headers as they go on the wire (the protocol's fast requests)."""
+        self._log(resp)
+        line = _TYPE_LINES.get(resp.content_type)
+        if line is None:
+            line = _TYPE_LINES[resp.content_type] = b"content-type: %s\r\n" % resp.content_type.encode()
+        head = b"%scontent-length: %d\r\nx-amzn-requestid: %s\r\n" % (line, len(resp.body), resp.request_id.encode())
+        for name, value in resp.headers:
+            head += b"%s: %s\r\n" % (name, value)
+        return head
+
+    def _log(self, resp: "Response") -> None:
         if resp.fault is not None:
-            log.error("request %s: database unavailable: %s", rid, resp.fault)
+            log.error("request %s: database unavailable: %s", resp.request_id, resp.fault)
         if self.access_log is not None and resp.log is not None:
             action, caller_arn, ms = resp.log
-            self.access_log.write(rid, action, caller_arn, resp.status, ms)
-        return [(b"content-type", resp.content_type.encode()), (b"content-length", str(len(resp.body)).encode()),
-                (b"x-amzn-requestid", rid.encode()), *resp.headers]
+            self.access_log.write(resp.request_id, action, caller_arn, resp.status, ms)
 
     async def _lifespan(self, receive, send):
         while True:
@@ -444,6 +458,9 @@ def console_call(at, op, caller, region, data, out, error, rid, peer, session=No
     `session`: the console session's (creation time, MFA used), when known."""
     return Call(at, op, op.name, op.service, caller, None, region, data, out, error, peer.ip,
                 console_agent(caller), rid, caller.account_id, session or ())
+
+
+_TYPE_LINES: dict[str, bytes] = {}  # content type -> its header line (`IamApp.head`)
 
 
 def _writes(op) -> bool:

@@ -93,6 +93,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        self._takes_whole = getattr(self.app, "fast", None) is not None  # IamApp, not a wrapper
         sweeper = _SWEEPERS.get(self.loop)
         if sweeper is None:
             sweeper = _SWEEPERS[self.loop] = _Sweeper(self.loop)
@@ -126,8 +127,24 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self.close_at = self.loop.time() + self.timeout_keep_alive
             self._idle = True
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """uvicorn's, but `Expect: 100-continue` is looked for once the headers are in
+        (`_slow`): only a request that is not fast can carry it."""
+        self.headers.append((name.lower(), value))
+
+    def on_body(self, body: bytes) -> None:
+        cycle = self.cycle
+        if type(cycle) is _FastCycle:  # whole within the read buffer (`_whole`): no flow control
+            cycle.body += body
+        else:
+            super().on_body(body)
+
     def on_message_complete(self) -> None:
-        super().on_message_complete()
+        cycle = self.cycle
+        if type(cycle) is _FastCycle:
+            cycle.more_body = False
+        else:
+            super().on_message_complete()
         self.close_at = None
         cycle = self._waiting
         if cycle is not None and not cycle.more_body:
@@ -146,17 +163,18 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         cycle, event or task); every other request is uvicorn's own."""
         self._bound(_bounds()[1])
         parser = self.parser
-        if getattr(self.app, "fast", None) is None or parser.should_upgrade() or self.expect_100_continue \
-                or self.limit_concurrency is not None:
-            return super().on_headers_complete()
+        if not self._takes_whole or parser.should_upgrade() or self.limit_concurrency is not None:
+            return self._slow()
         method = parser.get_method().decode("ascii")
         parsed = httptools.parse_url(self.url)
         path = parsed.path.decode("ascii")
         if "%" in path:
             path = urllib.parse.unquote(path)
-        path, raw_path = self.root_path + path, self.root_path.encode("ascii") + parsed.path
+        raw_path = parsed.path
+        if self.root_path:
+            path, raw_path = self.root_path + path, self.root_path.encode("ascii") + raw_path
         if not _whole(method, path, self.headers):
-            return super().on_headers_complete()
+            return self._slow()
         http_version = parser.get_http_version()
         scope = self.scope
         scope.update(method=method, path=path, raw_path=raw_path, query_string=parsed.query or b"")
@@ -170,6 +188,14 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         else:  # pipelined: answered in turn (on_response_complete starts it)
             self.flow.pause_reading()
             self.pipeline.appendleft((cycle, self.app))
+
+    def _slow(self) -> None:
+        """uvicorn's own cycle for the request, `Expect: 100-continue` noted as uvicorn's
+        on_header would have."""
+        for name, value in self.headers:
+            if name == b"expect" and value.lower() == b"100-continue":
+                self.expect_100_continue = True
+        return super().on_headers_complete()
 
     def _start_asgi_task(self, cycle, app) -> None:
         if type(cycle) is _FastCycle:
@@ -187,21 +213,17 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         running = _Running(self)
         self.tasks.add(running)
         self.app.fast(cycle.scope, bytes(cycle.body),
-                      lambda status, headers, body: self._answer(cycle, running, status, headers, body))
+                      lambda status, head, body: self._answer(cycle, running, status, head, body))
 
-    def _answer(self, cycle, running, status: int, headers: list, body: bytes) -> None:
-        """Write a fast request's answer, then go on as uvicorn does after a response."""
+    def _answer(self, cycle, running, status: int, head: bytes, body: bytes) -> None:
+        """Write a fast request's answer (`head`: its header lines), then go on as uvicorn
+        does after a response."""
         self.tasks.discard(running)
         cycle.response_started = cycle.response_complete = True
         if cycle.disconnected or self.transport.is_closing():
             return
-        content = [STATUS_LINE[status], _default_headers(self.server_state.default_headers)]
-        for name, value in headers:
-            content += (name, b": ", value, b"\r\n")
-        if not cycle.keep_alive:
-            content.append(b"connection: close\r\n")
-        content += (b"\r\n", body)
-        self.transport.write(b"".join(content))
+        self.transport.write(b"".join((STATUS_LINE[status], _default_headers(self.server_state.default_headers), head,
+                                       b"\r\n" if cycle.keep_alive else b"connection: close\r\n\r\n", body)))
         if not cycle.keep_alive:
             self.transport.close()
         cycle.on_response()
@@ -244,15 +266,15 @@ def _default_headers(headers: list) -> bytes:
 def _whole(method: str, path: str, headers: list) -> bool:
     """Whether a request may take the fast path: its body is read whole into uvicorn's
     buffer without a pause (a Content-Length within the buffer's high-water mark, not a
-    chunked body) and nothing but the app's own pipeline answers it (not a health check,
-    not HEAD)."""
+    chunked body, no `Expect`) and nothing but the app's own pipeline answers it (not a
+    health check, not HEAD)."""
     if method not in _FAST_METHODS or path in _SLOW_PATHS:
         return False
     length = None
     for name, value in headers:
         if name == b"content-length":
             length = value
-        elif name == b"transfer-encoding":
+        elif name == b"transfer-encoding" or name == b"expect":
             return False
     if length is None:
         return method == "GET"  # a POST without a length: left to uvicorn

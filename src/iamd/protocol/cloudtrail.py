@@ -300,3 +300,9 @@ def template(**fields) -> tuple[str, str, str, str]:
     with each call's three values."""
     mark = "\x00"  # _str escapes NUL everywhere else, so it is only where it is put
     return tuple(record(time_text=mark, request_id=mark, eid=mark, **fields).split(mark))
+
+
+def filled(parts: tuple, at: float, request_id: str, eid: str) -> str:
+    """The record a `template` makes for a call at time `at` with these ids."""
+    p0, p1, p2, p3 = parts
+    return f"{p0}{event_time(at)}{p1}{request_id}{p2}{eid}{p3}"

@@ -21,6 +21,7 @@ run the same `handle`.
 """
 
 import asyncio
+import functools
 import gc
 import json
 import logging
@@ -171,10 +172,8 @@ class IamApp:
     def head(self, resp: "Response") -> bytes:
         """`closing`, with the headers as they go on the wire (the protocol's fast requests)."""
         self._log(resp)
-        line = _TYPE_LINES.get(resp.content_type)
-        if line is None:
-            line = _TYPE_LINES[resp.content_type] = b"content-type: %s\r\n" % resp.content_type.encode()
-        head = b"%scontent-length: %d\r\nx-amzn-requestid: %s\r\n" % (line, len(resp.body), resp.request_id.encode())
+        head = b"%scontent-length: %d\r\nx-amzn-requestid: %s\r\n" % (_type_line(resp.content_type), len(resp.body),
+                                                                     resp.request_id.encode())
         for name, value in resp.headers:
             head += b"%s: %s\r\n" % (name, value)
         return head
@@ -460,21 +459,21 @@ def console_call(at, op, caller, region, data, out, error, rid, peer, session=No
                 console_agent(caller), rid, caller.account_id, session or ())
 
 
-_TYPE_LINES: dict[str, bytes] = {}  # content type -> its header line (`IamApp.head`)
+@functools.cache
+def _type_line(content_type: str) -> bytes:
+    """The Content-Type header line (`IamApp.head`)."""
+    return b"content-type: %s\r\n" % content_type.encode()
 
 
 def _writes(op) -> bool:
     """Whether the operation runs in a write transaction (Get*/List*/... read, but for the
     few named like reads that write, and the few that only read though not so named)."""
-    known = _WRITES.get(op.name)
-    if known is None:
-        name = op.name
-        known = _WRITES[name] = (not name.startswith(READ_ONLY_PREFIXES) or name in WRITES_DESPITE_NAME) \
-            and name not in READS_DESPITE_NAME
-    return known
+    return _writes_named(op.name)
 
 
-_WRITES: dict[str, bool] = {}  # `_writes` by operation name
+@functools.cache
+def _writes_named(name: str) -> bool:
+    return (not name.startswith(READ_ONLY_PREFIXES) or name in WRITES_DESPITE_NAME) and name not in READS_DESPITE_NAME
 
 
 def _headers(scope) -> dict[str, str]:

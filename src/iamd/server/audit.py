@@ -100,20 +100,24 @@ def last_used(calls) -> dict:
     for c in calls:
         if type(c) is tuple:  # (Like, time, request id)
             used, at = c[0].used, c[1]
-            if used is None:
-                continue
-            key, region = used
         else:
-            caller, at = c.caller, c.at
-            entity = None if caller is None or c.op is None else entity_of(caller)
-            if entity is None:
-                continue
-            key, region = (caller.account_id, entity, c.action), \
-                cloudtrail.IAM_REGION if c.service == "iam" else c.region
+            used, at = _use(c), c.at
+        if used is None:
+            continue
+        key, region = used
         seen = out.get(key)
         if seen is None or at > seen[0]:
             out[key] = (at, region)
     return out
+
+
+def _use(call) -> tuple | None:
+    """((account, entity ARN, action), region) a call counts as the last use of, or None."""
+    caller = call.caller
+    entity = None if caller is None or call.op is None else entity_of(caller)
+    if entity is None:
+        return None
+    return (caller.account_id, entity, call.action), cloudtrail.IAM_REGION if call.service == "iam" else call.region
 
 
 class Like:
@@ -129,9 +133,7 @@ class Like:
         """One call's row (store.audit.COLUMNS)."""
         eid = cloudtrail.event_id()
         account, action, arn, user, ro = self.columns
-        p0, p1, p2, p3 = self.parts
-        return (eid, account, at, action, arn, user, None, ro, delivered,
-                f"{p0}{cloudtrail.event_time(at)}{p1}{rid}{p2}{eid}{p3}")
+        return (eid, account, at, action, arn, user, None, ro, delivered, cloudtrail.filled(self.parts, at, rid, eid))
 
 
 def _like_key(op_name: str, caller, ip, user_agent, region: str, recipient: str, data) -> tuple:
@@ -160,7 +162,6 @@ class AuditTrail:
         self.written: deque = deque()  # writes whose records are in, their last use not yet noted
         self._identities: dict = {}
         self._requests: dict = {}
-        self._templates: dict = {}
         self._reads: dict = {}  # `like_reads`: a read's parameters and caller -> its columns and template
         self._lock = threading.Lock()  # one flush at a time (the thread, or a request when full)
         self._stop = threading.Event()
@@ -242,16 +243,8 @@ class AuditTrail:
         eid = cloudtrail.event_id()
         values = (call.service, call.action, ro, self.identity(call), call.region, call.ip, call.user_agent, request,
                   response, call.error, call.recipient, call.console is not None)
-        if call.error is None and response == "null":  # a read: likely the same as many others
-            parts = self._templates.get(values)
-            if parts is None:
-                if len(self._templates) > CACHE:
-                    self._templates.clear()
-                parts = self._templates[values] = cloudtrail.template(**dict(zip(_FIELDS, values)))
-            text = f"{parts[0]}{cloudtrail.event_time(call.at)}{parts[1]}{call.rid}{parts[2]}{eid}{parts[3]}"
-        else:
-            text = cloudtrail.record(time_text=cloudtrail.event_time(call.at), request_id=call.rid, eid=eid,
-                                     **dict(zip(_FIELDS, values)))
+        text = cloudtrail.record(time_text=cloudtrail.event_time(call.at), request_id=call.rid, eid=eid,
+                                 **dict(zip(_FIELDS, values)))
         caller = call.caller
         return (eid, call.recipient, call.at, call.action[:128], caller.arn if caller else None,
                 caller.name if caller else None, call.error[0][:128] if call.error else None, ro,
@@ -294,12 +287,10 @@ class AuditTrail:
                 return None  # `row` says so in the log
             values = (call.service, call.action, read_only(op), self.identity(call), call.region, call.ip,
                       call.user_agent, request, "null", None, call.recipient, False)
-            used = last_used([call])
             if len(self._reads) > CACHE:
                 self._reads.clear()
             like = self._reads[key] = Like((call.recipient, call.action[:128], caller.arn, caller.name, values[2]),
-                                           cloudtrail.template(**dict(zip(_FIELDS, values))),
-                                           next(((k, v[1]) for k, v in used.items()), None))
+                                           cloudtrail.template(**dict(zip(_FIELDS, values))), _use(call))
         return like
 
     def _runs(self, batch: list) -> list:

@@ -16,7 +16,7 @@ from collections import namedtuple
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from ..protocol.cloudtrail import event_id_from, event_time
+from ..protocol.cloudtrail import event_id_from, filled
 from .fastq import Query
 from .schema.audit import audit_events as ae
 
@@ -49,11 +49,10 @@ def add_run(tx, columns: tuple, parts: tuple, seed: int, calls: list, delivered:
     of each, in order, within RUN_SPAN seconds of the first."""
     account, name, arn, user, ro = columns
     (first, rid), eid = calls[0], event_id_from(seed, 0)
-    p0, p1, p2, p3 = parts
     repeats = json.dumps({"p": parts, "s": f"{seed:x}", "c": calls}, separators=(",", ":"))
     _INSERT_RUN.run(tx, event_id=eid, account_id=account, event_time=first, event_name=name, principal_arn=arn,
                     user_name=user, error_code=None, read_only=ro, delivered=delivered,
-                    record=f"{p0}{event_time(first)}{p1}{rid}{p2}{eid}{p3}", last_time=calls[-1][0],
+                    record=filled(parts, first, rid, eid), last_time=calls[-1][0],
                     repeats=repeats)
 
 
@@ -62,10 +61,8 @@ def _records(seq: int, at: float, record: str, repeats: str | None) -> list:
     if repeats is None:
         return [Record(seq, 0, at, record)]
     run = json.loads(repeats)
-    p0, p1, p2, p3 = run["p"]
-    seed = int(run["s"], 16)
-    return [Record(seq, i, t, f"{p0}{event_time(t)}{p1}{rid}{p2}{event_id_from(seed, i)}{p3}")
-            for i, (t, rid) in enumerate(run["c"])]
+    parts, seed = run["p"], int(run["s"], 16)
+    return [Record(seq, i, t, filled(parts, t, rid, event_id_from(seed, i))) for i, (t, rid) in enumerate(run["c"])]
 
 
 _NEWEST = func.coalesce(ae.c.last_time, ae.c.event_time)  # the time of a row's last record
@@ -112,14 +109,14 @@ def find(tx, *, since: float | None = None, until: float | None = None, user: st
         if page is None or len(rows) < page:
             break
         offset += page
-        # Rows not read yet hold no record older than this bound (oldest first), or newer
-        # than RUN_SPAN past it (newest first): once `limit` records are on the near side
-        # of it, they are the ones.
-        bound = rows[-1].bound
-        if after_seq is None and sum(1 for r in found if (r.event_time >= bound + RUN_SPAN if newest_first
-                                                          else r.event_time <= bound)) >= limit:
-            break
-        if after_seq is not None and len(found) >= limit:
+        if after_seq is not None:  # by row: the rows not read yet come after every record found
+            enough = len(found) >= limit
+        else:  # rows not read yet hold no record older than the bound (oldest first), or newer
+            # than RUN_SPAN past it (newest first): `limit` records on its near side are the ones
+            bound = rows[-1].bound
+            enough = sum(1 for r in found if (r.event_time >= bound + RUN_SPAN if newest_first
+                                              else r.event_time <= bound)) >= limit
+        if enough:
             break
     found.sort(key=key, reverse=newest_first)
     return found if limit is None else found[:limit]
